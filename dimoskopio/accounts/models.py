@@ -1,0 +1,66 @@
+"""Accounts: people who log in, and their role."""
+
+import datetime
+import enum
+
+from sqlalchemy import Enum, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dimoskopio.db import Base, utcnow
+from dimoskopio.i18n import _
+
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 120
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    MENTOR = "mentor"
+    FOUNDER = "founder"
+    MEMBER = "member"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", native_enum=False, length=20,
+             values_callable=lambda roles: [role.value for role in roles]),
+        default=Role.MEMBER,
+    )
+    locale: Mapped[str] = mapped_column(String(5), default="el")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime.datetime | None]
+    pending_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX_LENGTH))
+    password_changed_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    # Bumped on password change and on "log out everywhere": older session cookies stop working.
+    session_generation: Mapped[int] = mapped_column(default=0)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime.datetime | None]
+    last_login_at: Mapped[datetime.datetime | None]
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def principals(self) -> list[str]:
+        return [f"user:{self.id}", f"role:{self.role.value}"]
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _("Administrator"),
+    Role.STAFF: _("Staff"),
+    Role.MENTOR: _("Mentor"),
+    Role.FOUNDER: _("Founder"),
+    Role.MEMBER: _("Member"),
+}

@@ -1,0 +1,242 @@
+"""Account rules: passwords, sign-up, login throttling, signed single-purpose tokens."""
+
+import datetime
+import enum
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import argon2
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dimoskopio.accounts.models import Role, User
+from dimoskopio.db import utcnow
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\]{2,}$")
+
+_hasher = argon2.PasswordHasher()
+# Verified against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash("dimoskopio-timing-equaliser")
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class TokenPurpose(enum.StrEnum):
+    VERIFY_EMAIL = "verify-email"
+    RESET_PASSWORD = "reset-password"
+    CHANGE_EMAIL = "change-email"
+
+
+TOKEN_MAX_AGE = {
+    TokenPurpose.VERIFY_EMAIL: datetime.timedelta(days=3),
+    TokenPurpose.RESET_PASSWORD: datetime.timedelta(hours=1),
+    TokenPurpose.CHANGE_EMAIL: datetime.timedelta(days=1),
+}
+
+
+class TokenError(Exception):
+    """The token is tampered with, expired, or already used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalize_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def is_valid_email(value: str) -> bool:
+    return bool(EMAIL_PATTERN.match(value)) and len(value) <= 254
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def find_user_by_email(dbsession: Session, email: str) -> User | None:
+    return dbsession.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def create_user(
+    dbsession: Session,
+    email: str,
+    name: str,
+    password: str,
+    role: Role = Role.MEMBER,
+    locale: str = "el",
+    verified: bool = False,
+) -> User:
+    email = normalize_email(email)
+    if find_user_by_email(dbsession, email) is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        locale=locale,
+        email_verified_at=utcnow() if verified else None,
+    )
+    dbsession.add(user)
+    dbsession.flush()
+    return user
+
+
+class LoginOutcome(enum.StrEnum):
+    OK = "ok"
+    INVALID = "invalid"
+    LOCKED = "locked"
+    UNVERIFIED = "unverified"
+
+
+@dataclass
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+    locked_until: datetime.datetime | None = None
+
+
+def authenticate(
+    dbsession: Session,
+    email: str,
+    password: str,
+    max_failed: int,
+    lockout: datetime.timedelta,
+    now: datetime.datetime | None = None,
+) -> LoginResult:
+    """Check credentials; after `max_failed` wrong passwords in a row the account locks for a while."""
+    now = now or utcnow()
+    user = find_user_by_email(dbsession, email)
+    if user is None or not user.is_active:
+        _hasher.verify(_DUMMY_HASH, "dimoskopio-timing-equaliser")
+        return LoginResult(LoginOutcome.INVALID)
+    if user.locked_until is not None and user.locked_until > now:
+        return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+    if not check_password(user, password):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failed:
+            user.locked_until = now + lockout
+            user.failed_logins = 0
+            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+        return LoginResult(LoginOutcome.INVALID)
+    user.failed_logins = 0
+    user.locked_until = None
+    if not user.is_verified:
+        return LoginResult(LoginOutcome.UNVERIFIED, user=user)
+    user.last_login_at = now
+    return LoginResult(LoginOutcome.OK, user=user)
+
+
+def set_password(user: User, password: str) -> None:
+    """New password; every other session of this user is logged out."""
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.session_generation += 1
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def _fingerprint(*values: Any) -> str:
+    digest = hashlib.sha256("|".join(str(value) for value in values).encode()).hexdigest()
+    return digest[:20]
+
+
+def _token_binding(purpose: TokenPurpose, user: User) -> str:
+    """What the token is tied to: once it changes (email verified, password set), the token is spent."""
+    if purpose is TokenPurpose.VERIFY_EMAIL:
+        return _fingerprint(user.email, user.email_verified_at)
+    if purpose is TokenPurpose.RESET_PASSWORD:
+        return _fingerprint(user.password_hash)
+    return _fingerprint(user.pending_email)
+
+
+class TokenService:
+    """Signed, expiring, single-use tokens for emailed links. They carry no personal data."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def _serializer(self, purpose: TokenPurpose) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self.secret, salt=f"dimoskopio.accounts.{purpose.value}")
+
+    def make(self, purpose: TokenPurpose, user: User) -> str:
+        return self._serializer(purpose).dumps({"u": user.id, "b": _token_binding(purpose, user)})
+
+    def load(self, purpose: TokenPurpose, token: str, dbsession: Session) -> User:
+        max_age = int(TOKEN_MAX_AGE[purpose].total_seconds())
+        try:
+            payload = self._serializer(purpose).loads(token, max_age=max_age)
+        except SignatureExpired as error:
+            raise TokenError("expired") from error
+        except BadSignature as error:
+            raise TokenError("invalid") from error
+        if not isinstance(payload, dict) or not isinstance(payload.get("u"), int):
+            raise TokenError("invalid")
+        user = dbsession.get(User, payload["u"])
+        if user is None or not user.is_active:
+            raise TokenError("invalid")
+        if not hmac.compare_digest(str(payload.get("b")), _token_binding(purpose, user)):
+            raise TokenError("used")
+        return user
+
+
+def verify_email(user: User) -> None:
+    user.email_verified_at = utcnow()
+
+
+def start_email_change(user: User, new_email: str) -> None:
+    user.pending_email = normalize_email(new_email)
+
+
+def finish_email_change(dbsession: Session, user: User) -> None:
+    if user.pending_email is None:
+        raise TokenError("used")
+    if find_user_by_email(dbsession, user.pending_email) is not None:
+        raise EmailTaken(user.pending_email)
+    user.email = user.pending_email
+    user.pending_email = None
+    user.email_verified_at = utcnow()
+
+
+def list_users(
+    dbsession: Session, search: str = "", role: Role | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[User], int]:
+    query = select(User)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(User.email).like(pattern) | func.lower(User.name).like(pattern))
+    if role is not None:
+        query = query.where(User.role == role)
+    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
+    users = dbsession.scalars(
+        query.order_by(User.created_at.desc(), User.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return list(users), total or 0
+
+
+def change_role(actor: User, user: User, role: Role) -> None:
+    """Only admins grant or remove the admin role, and nobody demotes themselves."""
+    if actor.id == user.id:
+        raise PermissionError("cannot change your own role")
+    if (role is Role.ADMIN or user.role is Role.ADMIN) and actor.role is not Role.ADMIN:
+        raise PermissionError("only administrators manage administrators")
+    user.role = role

@@ -1,0 +1,65 @@
+"""The one form style: WTForms bound to the request, messages and labels in the visitor's language."""
+
+from typing import Any
+
+import wtforms
+from pyramid.request import Request
+from translationstring import TranslationString
+from wtforms import validators
+
+from dimoskopio.i18n import _
+
+__all__ = ["Form", "Length", "Required", "validators"]
+
+
+class Form(wtforms.Form):
+    """Base form: POST data from the request, WTForms' own messages in the request's locale."""
+
+    class Meta:
+        locales: list[str] | None = None
+
+    def __init__(self, request: Request, obj: Any = None, **kwargs: Any) -> None:
+        self.request = request
+        formdata = request.POST if request.method == "POST" else None
+        super().__init__(formdata, obj=obj, meta={"locales": [request.locale_name, "en"]}, **kwargs)
+        for field in self:
+            field.label.text = self._translate(field.label.text)
+            field.description = self._translate(field.description)
+
+    def _translate(self, message: Any) -> Any:
+        if isinstance(message, TranslationString):
+            return self.request.localizer.translate(message)
+        return message
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            field.errors = [self._translate(error) for error in field.errors]
+        self.form_errors = [self._translate(error) for error in self.form_errors]
+        return valid
+
+    def add_error(self, field_name: str, message: TranslationString | str) -> None:
+        getattr(self, field_name).errors.append(self._translate(message))
+
+
+def Required() -> validators.InputRequired:
+    return validators.InputRequired(message=_("This field is required."))
+
+
+class Length:
+    """Length limits with a message that stays translatable (WTForms' own %-formats it away)."""
+
+    def __init__(self, max: int, min: int = 0) -> None:
+        self.min = min
+        self.max = max
+        self.field_flags = {"maxlength": max, **({"minlength": min} if min else {})}
+
+    def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
+        length = len(field.data or "")
+        if length > self.max or length < self.min:
+            mapping = {"min": self.min, "max": self.max}
+            if self.min:
+                raise validators.ValidationError(
+                    _("Must be between ${min} and ${max} characters.", mapping=mapping)
+                )
+            raise validators.ValidationError(_("Must be at most ${max} characters.", mapping=mapping))

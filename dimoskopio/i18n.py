@@ -1,0 +1,81 @@
+"""Languages: negotiation, switching, localizers for any locale, Babel date formatting."""
+
+import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from pyramid.config import Configurator
+from pyramid.i18n import Localizer, TranslationStringFactory, make_localizer
+from pyramid.path import AssetResolver
+from pyramid.request import Request
+
+from dimoskopio.config import AVAILABLE_LOCALES
+
+TRANSLATION_DOMAIN = "dimoskopio"
+LOCALE_COOKIE = "dimoskopio_locale"
+LOCALE_NAMES = {"el": "Ελληνικά", "en": "English"}
+
+_ = TranslationStringFactory(TRANSLATION_DOMAIN)
+
+_TRANSLATION_DIRS = [AssetResolver().resolve("dimoskopio:locale").abspath()]
+_localizers: dict[str, Localizer] = {}
+
+
+def is_available_locale(locale_name: str | None) -> bool:
+    return locale_name in AVAILABLE_LOCALES
+
+
+def localizer_for(locale_name: str) -> Localizer:
+    """A localizer for any supported locale, e.g. to write an email in the recipient's language."""
+    if locale_name not in _localizers:
+        _localizers[locale_name] = make_localizer(locale_name, _TRANSLATION_DIRS)
+    return _localizers[locale_name]
+
+
+def negotiate_locale(request: Request) -> str:
+    """The visitor's explicit choice, then their account's language, then the default (Greek)."""
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if is_available_locale(chosen):
+        return chosen
+    user = getattr(request, "user", None)
+    if user is not None and is_available_locale(user.locale):
+        return user.locale
+    return request.registry.settings["dimoskopio.default_locale"]
+
+
+def _timezone(request: Request) -> ZoneInfo:
+    return request.registry["timezone"]
+
+
+def to_local(value: datetime.datetime, tz: ZoneInfo) -> datetime.datetime:
+    return value.astimezone(tz)
+
+
+def format_datetime(
+    value: datetime.datetime | None, locale_name: str, tz: ZoneInfo, format: str = "medium"
+) -> str:
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(value, format=format, tzinfo=tz, locale=locale_name)
+
+
+def format_date(value: datetime.date | datetime.datetime | None, locale_name: str,
+                tz: ZoneInfo, format: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(tz).date()
+    return babel_dates.format_date(value, format=format, locale=locale_name)
+
+
+def translate(request: Request, message: str, mapping: dict[str, Any] | None = None) -> str:
+    return request.localizer.translate(_(message, mapping=mapping))
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.get_settings()
+    config.registry["timezone"] = ZoneInfo(settings["dimoskopio.timezone"])
+    config.add_translation_dirs("dimoskopio:locale")
+    config.set_locale_negotiator(negotiate_locale)
+    config.add_request_method(_timezone, "timezone", reify=True)

@@ -1,0 +1,350 @@
+"""The one mail layer: render an email in its recipient's language, queue it, deliver it."""
+
+import base64
+import datetime
+import email.policy
+import email.utils
+import logging
+import os
+import socket
+import tempfile
+import urllib.error
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+from pyramid.request import Request
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import (
+    Attachment,
+    Content,
+    CustomArg,
+    Email,
+    Header,
+    Mail,
+    MailSettings,
+    SandBoxMode,
+    To,
+)
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from zope.interface import Interface, implementer
+
+from dimoskopio.db import utcnow
+from dimoskopio.i18n import TRANSLATION_DOMAIN, localizer_for
+from dimoskopio.mail.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+FIRST_RETRY_SECONDS = 60
+MAX_RETRY_SECONDS = 6 * 3600
+# A message claimed this long ago by a worker that never reported back is tried again.
+CLAIM_LEASE = datetime.timedelta(minutes=10)
+
+
+class MailDeliveryError(Exception):
+    """Delivery failed; `transient` tells whether trying again later may succeed."""
+
+    def __init__(self, message: str, transient: bool, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class IMailer(Interface):
+    def send(message: OutboxMessage) -> str | None:
+        """Hand the message to the transport; return its provider id or raise MailDeliveryError."""
+
+
+def build_mime_message(message: OutboxMessage) -> EmailMessage:
+    """The RFC 5322 form of an outbox message (what the file backend writes)."""
+    mime = EmailMessage(policy=email.policy.SMTP)
+    mime["From"] = message.sender
+    mime["To"] = message.recipient
+    mime["Subject"] = message.subject
+    mime["Date"] = email.utils.format_datetime(message.created_at)
+    mime["Message-ID"] = f"<outbox-{message.id}@dimoskopio>"
+    for name, value in (message.headers or {}).items():
+        mime[name] = value
+    mime.set_content(message.body_text)
+    mime.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments or []:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        mime.add_attachment(
+            base64.b64decode(attachment["content_base64"]),
+            maintype=maintype,
+            subtype=subtype.split(";")[0],
+            filename=attachment["filename"],
+        )
+    return mime
+
+
+@implementer(IMailer)
+class FileMailer:
+    """Development backend: each message becomes an .eml file in a directory."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, message: OutboxMessage) -> Path:
+        return self.directory / f"{message.id:08d}-{message.template.replace('/', '-')}.eml"
+
+    def send(self, message: OutboxMessage) -> str | None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            target = self.path_for(message)
+            with tempfile.NamedTemporaryFile("wb", dir=self.directory, delete=False) as handle:
+                handle.write(build_mime_message(message).as_bytes())
+            os.replace(handle.name, target)
+        except OSError as error:
+            raise MailDeliveryError(f"cannot write {self.directory}: {error}", transient=True) from error
+        return target.name
+
+
+@implementer(IMailer)
+class SendGridMailer:
+    """Production backend: SendGrid's v3 mail/send API."""
+
+    def __init__(self, api_key: str, host: str, timeout: float, sandbox: bool = False) -> None:
+        self.api_key = api_key
+        self.host = host
+        self.timeout = timeout
+        self.sandbox = sandbox
+
+    def to_sendgrid(self, message: OutboxMessage) -> Mail:
+        sender_name, sender_address = email.utils.parseaddr(message.sender)
+        mail = Mail(
+            from_email=Email(sender_address, sender_name or None),
+            to_emails=To(message.recipient),
+            subject=message.subject,
+        )
+        mail.add_content(Content("text/plain", message.body_text))
+        mail.add_content(Content("text/html", message.body_html))
+        for name, value in (message.headers or {}).items():
+            mail.add_header(Header(name, value))
+        mail.add_custom_arg(CustomArg("outbox_id", str(message.id)))
+        for item in message.attachments or []:
+            mail.add_attachment(
+                Attachment(
+                    file_content=item["content_base64"],
+                    file_name=item["filename"],
+                    file_type=item["content_type"],
+                    disposition="attachment",
+                )
+            )
+        if self.sandbox:
+            mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
+        return mail
+
+    def send(self, message: OutboxMessage) -> str | None:
+        client = SendGridAPIClient(api_key=self.api_key, host=self.host)
+        try:
+            response = client.client.mail.send.post(
+                request_body=self.to_sendgrid(message).get(), timeout=self.timeout
+            )
+        except HTTPError as error:
+            status = error.status_code
+            retry_after = _retry_after(error.headers)
+            detail = f"SendGrid answered {status}: {_short(error.body)}"
+            raise MailDeliveryError(detail, transient=status == 429 or status >= 500,
+                                    retry_after=retry_after) from error
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+            raise MailDeliveryError(f"SendGrid unreachable: {error}", transient=True) from error
+        headers = response.headers
+        return headers.get("X-Message-Id") if headers is not None else None
+
+
+def _retry_after(headers: Any) -> int | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _short(body: Any) -> str:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return str(body)[:500]
+
+
+def mailer_from_settings(settings: dict[str, Any]) -> IMailer:
+    backend = settings["mail.backend"]
+    if backend == "file":
+        return FileMailer(settings["mail.file_dir"])
+    if backend == "sendgrid":
+        return SendGridMailer(
+            api_key=settings["sendgrid.api_key"],
+            host=settings["sendgrid.host"],
+            timeout=settings["sendgrid.timeout"],
+            sandbox=settings["sendgrid.sandbox"],
+        )
+    raise ValueError(f"unknown mail.backend {backend!r}: use 'file' or 'sendgrid'")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+class EmailRenderer:
+    """Renders templates/email/<name>/{subject.txt,body.txt,body.html} in a given language."""
+
+    def __init__(self, environment: Environment) -> None:
+        # Plain-text parts must not be HTML-escaped; only the .html part is.
+        self.environment = environment.overlay(
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False)
+        )
+
+    def render(self, name: str, locale_name: str, context: dict[str, Any]) -> RenderedEmail:
+        localizer = localizer_for(locale_name)
+
+        def gettext(message: str, mapping: dict[str, Any] | None = None) -> str:
+            return localizer.translate(message, domain=TRANSLATION_DOMAIN, mapping=mapping)
+
+        def ngettext(singular: str, plural: str, n: int) -> str:
+            return localizer.pluralize(singular, plural, n, domain=TRANSLATION_DOMAIN)
+
+        variables = {
+            **context,
+            "locale_name": locale_name,
+            "_": gettext,
+            "gettext": gettext,
+            "ngettext": ngettext,
+        }
+        parts = [
+            self.environment.get_template(f"email/{name}/{part}").render(variables)
+            for part in ("subject.txt", "body.txt", "body.html")
+        ]
+        subject = " ".join(parts[0].split())
+        return RenderedEmail(subject=subject, text=parts[1].strip() + "\n", html=parts[2])
+
+
+def email_renderer(request: Request) -> EmailRenderer:
+    registry = request.registry
+    renderer = registry.get("email_renderer")
+    if renderer is None:
+        from pyramid_jinja2 import IJinja2Environment
+
+        environment = registry.queryUtility(IJinja2Environment, name=".jinja2")
+        renderer = registry["email_renderer"] = EmailRenderer(environment)
+    return renderer
+
+
+def send_email(
+    request: Request,
+    template: str,
+    recipient: str,
+    context: dict[str, Any],
+    locale_name: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> OutboxMessage:
+    """Queue an email in the current transaction; the worker delivers it after commit."""
+    from dimoskopio.mail.tasks import deliver_message
+
+    locale_name = locale_name or request.locale_name
+    settings = request.registry.settings
+    base_context = {
+        "centre_name": settings["dimoskopio.centre_name"],
+        "base_url": settings["dimoskopio.base_url"],
+    }
+    rendered = email_renderer(request).render(template, locale_name, {**base_context, **context})
+    message = OutboxMessage(
+        template=template,
+        locale=locale_name,
+        sender=settings["mail.sender"],
+        recipient=recipient,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        headers=headers or {},
+        attachments=attachments or [],
+    )
+    request.dbsession.add(message)
+    request.dbsession.flush()
+    request.enqueue(deliver_message, message.id)
+    return message
+
+
+def claim_message(dbsession: Session, message_id: int, now: datetime.datetime) -> OutboxMessage | None:
+    """Mark a due message as being sent by this worker; None if another worker has it or it is done."""
+    due = or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
+    )
+    claimed = dbsession.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, due)
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return None
+    message = dbsession.get(OutboxMessage, message_id)
+    dbsession.refresh(message)
+    return message
+
+
+def retry_delay_seconds(attempts: int, retry_after: int | None = None) -> int:
+    delay = min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_RETRY_SECONDS))
+    return delay
+
+
+def record_delivery(dbsession: Session, message_id: int, provider_message_id: str | None,
+                    now: datetime.datetime) -> None:
+    message = dbsession.get(OutboxMessage, message_id)
+    message.status = OutboxStatus.SENT
+    message.sent_at = now
+    message.provider_message_id = provider_message_id
+    message.last_error = None
+
+
+def record_failure(dbsession: Session, message_id: int, error: MailDeliveryError,
+                   now: datetime.datetime) -> OutboxStatus:
+    """Schedule a retry with back-off, or stop trying (the message is kept, never deleted)."""
+    message = dbsession.get(OutboxMessage, message_id)
+    message.last_error = str(error)[:2000]
+    if error.transient and message.attempts < MAX_ATTEMPTS:
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = now + datetime.timedelta(
+            seconds=retry_delay_seconds(message.attempts, error.retry_after)
+        )
+    else:
+        message.status = OutboxStatus.FAILED
+    return message.status
+
+
+def due_message_ids(dbsession: Session, now: datetime.datetime, limit: int = 500) -> list[int]:
+    """Messages waiting for delivery, including ones whose worker vanished mid-send."""
+    query = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(limit)
+    )
+    return list(dbsession.scalars(query))
+
+
+def requeue_message(request: Request, message: OutboxMessage) -> None:
+    """Staff asked to try a failed message again."""
+    from dimoskopio.mail.tasks import deliver_message
+
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = utcnow()
+    message.attempts = 0
+    request.enqueue(deliver_message, message.id)

@@ -1,0 +1,43 @@
+"""Delivery of queued email by the worker."""
+
+import logging
+
+from pyramid.request import Request
+
+from dimoskopio.db import utcnow
+from dimoskopio.mail.services import (
+    IMailer,
+    MailDeliveryError,
+    claim_message,
+    due_message_ids,
+    record_delivery,
+    record_failure,
+)
+from dimoskopio.tasks import crontab, periodic_task, task
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def deliver_message(request: Request, message_id: int) -> None:
+    message = claim_message(request.dbsession, message_id, utcnow())
+    if message is None:
+        return
+    # The claim is committed before the slow network call so that no other worker sends it too.
+    request.tm.commit()
+    request.tm.begin()
+    mailer = request.registry.getUtility(IMailer)
+    try:
+        provider_id = mailer.send(message)
+    except MailDeliveryError as error:
+        status = record_failure(request.dbsession, message_id, error, utcnow())
+        log.warning("mail %s to outbox %s: %s (now %s)", message.template, message_id, error, status)
+        return
+    record_delivery(request.dbsession, message_id, provider_id, utcnow())
+
+
+@periodic_task(crontab(minute="*"))
+def sweep_outbox(request: Request) -> None:
+    """Pick up retries that are due and messages whose enqueue or worker was lost."""
+    for message_id in due_message_ids(request.dbsession, utcnow()):
+        deliver_message(message_id)

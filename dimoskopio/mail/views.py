@@ -1,0 +1,87 @@
+"""Staff screens for the outbox: what was sent, what waits, what failed, and a retry button."""
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+from sqlalchemy import func, select
+
+from dimoskopio.i18n import _
+from dimoskopio.mail.models import OUTBOX_STATUS_LABELS, OutboxMessage, OutboxStatus
+from dimoskopio.mail.services import build_mime_message, requeue_message
+from dimoskopio.security import Permission
+
+PER_PAGE = 50
+
+
+def _message(request: Request) -> OutboxMessage:
+    message = request.dbsession.get(OutboxMessage, int(request.matchdict["id"]))
+    if message is None:
+        raise HTTPNotFound()
+    return message
+
+
+@view_config(route_name="admin.mail", renderer="admin/mail.jinja2", permission=Permission.MAIL_VIEW)
+def outbox(request: Request) -> dict[str, Any]:
+    status_name = request.GET.get("status", "")
+    status = OutboxStatus(status_name) if status_name in {s.value for s in OutboxStatus} else None
+    try:
+        page = max(1, min(int(request.GET.get("page", "1")), 100000))
+    except ValueError:
+        page = 1
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    total = request.dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
+    messages = request.dbsession.scalars(
+        query.order_by(OutboxMessage.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).all()
+    return {
+        "messages": messages,
+        "status": status_name if status else "",
+        "statuses": list(OutboxStatus),
+        "page": page,
+        "pages": max(1, -(-total // PER_PAGE)),
+        "total": total,
+        "backend": request.registry.settings["mail.backend"],
+        "status_labels": OUTBOX_STATUS_LABELS,
+    }
+
+
+@view_config(route_name="admin.mail.message", renderer="admin/mail_message.jinja2",
+             permission=Permission.MAIL_VIEW)
+def message_detail(request: Request) -> dict[str, Any]:
+    return {"message": _message(request), "status_labels": OUTBOX_STATUS_LABELS}
+
+
+@view_config(route_name="admin.mail.eml", permission=Permission.MAIL_VIEW)
+def message_eml(request: Request) -> Response:
+    message = _message(request)
+    return Response(
+        body=build_mime_message(message).as_bytes(),
+        content_type="message/rfc822",
+        content_disposition=f'attachment; filename="message-{message.id}.eml"',
+    )
+
+
+@view_config(route_name="admin.mail.retry", request_method="POST", permission=Permission.MAIL_MANAGE)
+def retry(request: Request) -> Response:
+    message = _message(request)
+    if message.status is OutboxStatus.FAILED:
+        requeue_message(request, message)
+        request.flash_message(_("The message will be sent again."))
+    return HTTPSeeOther(request.route_path("admin.mail.message", id=message.id))
+
+
+@view_config(route_name="admin.mail.html", permission=Permission.MAIL_VIEW)
+def message_html(request: Request) -> Response:
+    """The HTML part on its own, framed by the message page; it may style itself but run nothing."""
+    message = _message(request)
+    response = Response(body=message.body_html.encode(), content_type="text/html", charset="utf-8")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-ancestors 'self'; sandbox"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

@@ -1,0 +1,135 @@
+"""Who the visitor is and what they may do: session authentication plus ACLs."""
+
+import enum
+from typing import Any
+
+from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
+from pyramid.config import Configurator
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.request import Request
+from pyramid.security import ALL_PERMISSIONS
+from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+
+from dimoskopio.accounts.models import Role, User
+
+SESSION_USER_KEY = "auth.user_id"
+SESSION_GENERATION_KEY = "auth.generation"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+class Permission(enum.StrEnum):
+    """Every permission a view may require. Roles receive them in `RootFactory.__acl__`."""
+
+    ACCOUNT = "account"
+    STAFF_DASHBOARD = "staff.dashboard"
+    USERS_VIEW = "users.view"
+    USERS_MANAGE = "users.manage"
+    MAIL_VIEW = "mail.view"
+    MAIL_MANAGE = "mail.manage"
+    EVENTS_MANAGE = "events.manage"
+    INCUBATOR_MANAGE = "incubator.manage"
+    MENTORING = "incubator.mentoring"
+    STARTUP_EDIT = "incubator.startup.edit"
+    MAILING_MANAGE = "mailing.manage"
+
+
+def role_principal(role: Role) -> str:
+    return f"role:{role.value}"
+
+
+STAFF_PERMISSIONS = (
+    Permission.STAFF_DASHBOARD,
+    Permission.USERS_VIEW,
+    Permission.USERS_MANAGE,
+    Permission.MAIL_VIEW,
+    Permission.MAIL_MANAGE,
+    Permission.EVENTS_MANAGE,
+    Permission.INCUBATOR_MANAGE,
+    Permission.MAILING_MANAGE,
+)
+
+
+class RootFactory:
+    """The default context: the site-wide ACL."""
+
+    __acl__ = [
+        (Allow, role_principal(Role.ADMIN), ALL_PERMISSIONS),
+        *[(Allow, role_principal(Role.STAFF), permission) for permission in STAFF_PERMISSIONS],
+        (Allow, role_principal(Role.MENTOR), Permission.MENTORING),
+        (Allow, role_principal(Role.FOUNDER), Permission.STARTUP_EDIT),
+        (Allow, Authenticated, Permission.ACCOUNT),
+    ]
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+
+class SessionSecurityPolicy:
+    """Identity from the signed session cookie, checked against the user's session generation."""
+
+    def __init__(self) -> None:
+        self.helper = ACLHelper()
+
+    def identity(self, request: Request) -> User | None:
+        return request.user
+
+    def authenticated_userid(self, request: Request) -> int | None:
+        user = request.user
+        return user.id if user is not None else None
+
+    def permits(self, request: Request, context: Any, permission: str) -> Any:
+        principals = [Everyone]
+        user = request.user
+        if user is not None:
+            principals += [Authenticated, *user.principals]
+        return self.helper.permits(context, principals, permission)
+
+    def remember(self, request: Request, userid: int, **kw: Any) -> list[tuple[str, str]]:
+        user = request.dbsession.get(User, userid)
+        # A fresh session on login prevents session fixation.
+        request.session.invalidate()
+        request.session[SESSION_USER_KEY] = userid
+        request.session[SESSION_GENERATION_KEY] = user.session_generation
+        request.session.changed()
+        request.__dict__["user"] = user
+        return []
+
+    def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        request.session.invalidate()
+        request.__dict__["user"] = None
+        return []
+
+
+def _user(request: Request) -> User | None:
+    userid = request.session.get(SESSION_USER_KEY)
+    if userid is None:
+        return None
+    user = request.dbsession.get(User, userid)
+    if (
+        user is None
+        or not user.is_active
+        or user.session_generation != request.session.get(SESSION_GENERATION_KEY)
+    ):
+        return None
+    return user
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.get_settings()
+    session_factory = SignedCookieSessionFactory(
+        settings["dimoskopio.secret"],
+        cookie_name="dimoskopio_session",
+        max_age=SESSION_MAX_AGE,
+        timeout=SESSION_MAX_AGE,
+        reissue_time=3600,
+        secure=settings["dimoskopio.secure_cookies"],
+        httponly=True,
+        samesite="Lax",
+        serializer=JSONSerializer(),
+    )
+    config.set_session_factory(session_factory)
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(require_csrf=True)
+    config.set_root_factory(RootFactory)
+    config.set_security_policy(SessionSecurityPolicy())
+    config.add_request_method(_user, "user", reify=True)

@@ -1,0 +1,82 @@
+"""Deterministic demo data: each package registers a seeder; `dimoskopio-seed` runs them in order."""
+
+import datetime
+import logging
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyramid.config import Configurator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dimoskopio.accounts.models import User
+
+log = logging.getLogger(__name__)
+
+Seeder = Callable[["SeedContext"], None]
+
+_GREEK_TO_LATIN = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
+    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
+    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}
+
+
+def transliterate(text: str) -> str:
+    """Greek to Latin letters for demo email addresses (ELOT 743, simplified)."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(ch) != "Mn"
+    )
+    return "".join(_GREEK_TO_LATIN.get(ch, ch) for ch in plain if ch.isalnum() or ch in "._-")
+
+
+@dataclass
+class SeedContext:
+    """What every seeder gets: the session, a seeded random generator, the scale, shared results."""
+
+    dbsession: Session
+    rng: random.Random
+    scale: float
+    today: datetime.date
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, base: int) -> int:
+        return max(1, round(base * self.scale))
+
+
+def add_seeder(config: Configurator, name: str, seeder: Seeder, order: int) -> None:
+    def register() -> None:
+        config.registry.setdefault("seeders", []).append((order, name, seeder))
+
+    config.action(("dimoskopio.seeder", name), register)
+
+
+def database_is_empty(dbsession: Session) -> bool:
+    return not dbsession.scalar(select(func.count()).select_from(User))
+
+
+def run_seeders(
+    registry: Any, dbsession: Session, scale: float = 1.0, seed: int = 2026,
+    today: datetime.date | None = None,
+) -> list[str]:
+    context = SeedContext(
+        dbsession=dbsession, rng=random.Random(seed), scale=scale,
+        today=today or datetime.date.today(),
+    )
+    ran = []
+    for _order, name, seeder in sorted(registry.get("seeders", []), key=lambda item: item[:2]):
+        log.info("seeding %s", name)
+        seeder(context)
+        dbsession.flush()
+        ran.append(name)
+    return ran
+
+
+def includeme(config: Configurator) -> None:
+    config.add_directive("add_seeder", add_seeder)
+    from dimoskopio.accounts.seed import seed_accounts
+
+    config.add_seeder("accounts", seed_accounts, order=10)

@@ -1,0 +1,117 @@
+"""Background work with Huey: tasks run in a Pyramid request with their own transaction.
+
+Tasks are enqueued only after the web transaction commits (`request.enqueue`), so a task never
+sees data that was rolled back and never runs before the data it needs is visible.
+"""
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, crontab
+from huey.api import TaskWrapper
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from pyramid.config import Configurator
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.scripting import prepare
+
+log = logging.getLogger(__name__)
+
+__all__ = ["crontab", "huey", "periodic_task", "run_pending_tasks", "task"]
+
+huey = Huey("dimoskopio", results=False, utc=True, storage_class=MemoryStorage)
+_state: dict[str, Registry] = {}
+
+
+def configure_huey(settings: dict[str, Any], registry: Registry) -> None:
+    """Point the shared Huey instance at Redis (if configured) or a SQLite file under var/."""
+    redis_url = settings.get("huey.redis_url")
+    if redis_url:
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": redis_url}
+    else:
+        path = Path(settings["huey.sqlite_path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {"filename": str(path)}
+    huey.storage = huey.create_storage()
+    _state["registry"] = registry
+
+
+@contextlib.contextmanager
+def task_request() -> Iterator[Request]:
+    """A request bound to the application's registry, inside its own transaction."""
+    registry = _state["registry"]
+    request = Request.blank("/", base_url=registry.settings["dimoskopio.base_url"])
+    with prepare(request=request, registry=registry):
+        with request.tm:
+            yield request
+
+
+def _in_request(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with task_request() as request:
+            return func(request, *args, **kwargs)
+
+    return run
+
+
+def task(**options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
+    """Declare a background task; the function receives a request as its first argument."""
+
+    def decorator(func: Callable[..., Any]) -> TaskWrapper:
+        name = f"{func.__module__}.{func.__name__}"
+        return huey.task(name=name, **options)(_in_request(func))
+
+    return decorator
+
+
+def periodic_task(schedule: Any, **options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
+    """Declare a task the worker runs on a crontab schedule."""
+
+    def decorator(func: Callable[..., Any]) -> TaskWrapper:
+        name = f"{func.__module__}.{func.__name__}"
+        return huey.periodic_task(schedule, name=name, **options)(_in_request(func))
+
+    return decorator
+
+
+def enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: Any) -> None:
+    """Enqueue a task once (and only if) the current transaction commits."""
+
+    def after_commit(succeeded: bool) -> None:
+        if not succeeded:
+            return
+        try:
+            task_wrapper(*args, **kwargs)
+        except Exception:
+            # The work it stood for is recorded in the database and picked up by a sweep.
+            log.exception("could not enqueue %s", task_wrapper.name)
+
+    request.tm.get().addAfterCommitHook(after_commit)
+
+
+def run_pending_tasks(limit: int = 1000) -> int:
+    """Execute queued tasks in this process (used by the test suite and management commands)."""
+    executed = 0
+    while executed < limit:
+        queued = huey.dequeue()
+        if queued is None:
+            break
+        huey.execute(queued)
+        executed += 1
+    return executed
+
+
+def _request_enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: Any) -> None:
+    enqueue(request, task_wrapper, *args, **kwargs)
+
+
+def includeme(config: Configurator) -> None:
+    configure_huey(config.get_settings(), config.registry)
+    config.add_request_method(_request_enqueue, "enqueue")

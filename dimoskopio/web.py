@@ -1,0 +1,215 @@
+"""Shared web pieces: template helpers, home page, language switch, health check, error pages."""
+
+import datetime
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import pass_context
+from pyramid.config import Configurator
+from pyramid.csrf import get_csrf_token
+from pyramid.events import BeforeRender, NewResponse, subscriber
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.httpexceptions import (
+    HTTPBadRequest,
+    HTTPException,
+    HTTPForbidden,
+    HTTPNotFound,
+    HTTPSeeOther,
+)
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import (
+    exception_view_config,
+    forbidden_view_config,
+    notfound_view_config,
+    view_config,
+)
+from sqlalchemy import text
+
+from dimoskopio.i18n import (
+    LOCALE_COOKIE,
+    LOCALE_NAMES,
+    _,
+    format_date,
+    format_datetime,
+    is_available_locale,
+)
+
+log = logging.getLogger(__name__)
+
+LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def safe_next_url(request: Request, candidate: str | None, default_route: str = "home") -> str:
+    """Only same-site relative paths are followed after login or a language switch."""
+    if candidate:
+        parts = urlsplit(candidate)
+        if not parts.scheme and not parts.netloc and candidate.startswith("/") and not candidate.startswith("//"):
+            return candidate
+    return request.route_path(default_route)
+
+
+def flash(request: Request, message: Any, queue: str = "success") -> None:
+    """A one-time notice shown on the next page (queue: success, info, warning or error)."""
+    request.session.flash(request.localizer.translate(message), queue=queue)
+
+
+@pass_context
+def _format_datetime_filter(context: Any, value: datetime.datetime | None, format: str = "medium") -> str:
+    request = context.get("request")
+    locale_name = context.get("locale_name") or request.locale_name
+    return format_datetime(value, locale_name, _template_timezone(context), format)
+
+
+@pass_context
+def _format_date_filter(context: Any, value: Any, format: str = "long") -> str:
+    request = context.get("request")
+    locale_name = context.get("locale_name") or request.locale_name
+    return format_date(value, locale_name, _template_timezone(context), format)
+
+
+def _template_timezone(context: Any) -> Any:
+    from pyramid.threadlocal import get_current_registry
+
+    return get_current_registry()["timezone"]
+
+
+@subscriber(BeforeRender)
+def add_template_globals(event: BeforeRender) -> None:
+    request = event.get("request")
+    if request is None:
+        return
+    event.setdefault("csrf_token", get_csrf_token(request))
+    event.setdefault("locale_name", request.locale_name)
+    event.setdefault("locale_names", LOCALE_NAMES)
+    event.setdefault("centre_name", request.registry.settings["dimoskopio.centre_name"])
+
+
+@subscriber(NewResponse)
+def add_security_headers(event: NewResponse) -> None:
+    headers = event.response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    )
+
+
+@view_config(route_name="home", renderer="home.jinja2")
+def home(request: Request) -> dict[str, Any]:
+    return {}
+
+
+@view_config(route_name="language", request_method="POST")
+def switch_language(request: Request) -> Response:
+    locale_name = request.POST.get("locale")
+    if not is_available_locale(locale_name):
+        raise HTTPBadRequest(request.localizer.translate(_("Unknown language.")))
+    response = HTTPSeeOther(safe_next_url(request, request.POST.get("next")))
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale_name,
+        max_age=LOCALE_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.registry.settings["dimoskopio.secure_cookies"],
+    )
+    if request.user is not None:
+        request.user.locale = locale_name
+    return response
+
+
+@view_config(route_name="healthz", renderer="json", require_csrf=False)
+def healthz(request: Request) -> dict[str, str]:
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    engine = request.registry["db_engine"]
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        log.error("health check: database unreachable: %s", error)
+        request.response.status = 503
+        return {"status": "error", "database": "unreachable"}
+    return {"status": "ok", "database": "ok"}
+
+
+def _error_response(request: Request, status: int, title: Any, detail: Any) -> Response:
+    from pyramid.renderers import render_to_response
+
+    response = render_to_response(
+        "errors/error.jinja2",
+        {"status": status, "title": title, "detail": detail},
+        request=request,
+    )
+    response.status = status
+    return response
+
+
+@notfound_view_config(append_slash=HTTPSeeOther)
+def not_found(request: Request) -> Response:
+    return _error_response(
+        request, 404, _("Page not found"),
+        _("The page you asked for does not exist or has moved."),
+    )
+
+
+@forbidden_view_config()
+def forbidden(exc: HTTPForbidden, request: Request) -> Response:
+    if request.user is None and request.method == "GET":
+        return HTTPSeeOther(request.route_path("accounts.login", _query={"next": request.path_qs}))
+    return _error_response(
+        request, 403, _("Access denied"), _("You do not have permission to see this page."),
+    )
+
+
+@exception_view_config(BadCSRFToken)
+@exception_view_config(BadCSRFOrigin)
+def bad_csrf(exc: Exception, request: Request) -> Response:
+    return _error_response(
+        request, 400, _("Your form has expired"),
+        _("For your security the form could not be accepted. Go back, reload the page and try again."),
+    )
+
+
+@exception_view_config(HTTPBadRequest)
+def bad_request(exc: HTTPBadRequest, request: Request) -> Response:
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail else _(
+        "The request could not be understood."
+    )
+    return _error_response(request, 400, _("Bad request"), detail)
+
+
+@exception_view_config(Exception)
+def server_error(exc: Exception, request: Request) -> Response:
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    from pyramid.renderers import render_to_response
+
+    # Rendered without the database or the user: the failure may be the database itself.
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    locale_name = chosen if is_available_locale(chosen) else request.registry.settings[
+        "dimoskopio.default_locale"
+    ]
+    request.__dict__["locale_name"] = locale_name
+    response = render_to_response(
+        "errors/500.jinja2", {"status": 500, "locale_name": locale_name}, request=request
+    )
+    response.status = 500
+    return response
+
+
+def includeme(config: Configurator) -> None:
+    config.add_static_view("static", "dimoskopio:static", cache_max_age=24 * 3600)
+    config.commit()
+    environment = config.get_jinja2_environment()
+    environment.filters["datetime"] = _format_datetime_filter
+    environment.filters["date"] = _format_date_filter
+    config.add_route("home", "/")
+    config.add_route("language", "/language")
+    config.add_route("healthz", "/healthz")
+    config.add_request_method(flash, "flash_message")

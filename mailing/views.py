@@ -1,0 +1,9 @@
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.view import view_config
+
+
+@view_config(route_name="mailing.index", renderer="mailing/index.jinja2")
+def index(request: Request) -> dict[str, Any]:
+    return {}

@@ -1,0 +1,54 @@
+from setuptools import find_packages, setup
+
+INSTALL_REQUIRES = [
+    "alembic>=1.13,<2",
+    "argon2-cffi>=23.1",
+    "babel>=2.14",
+    "huey>=2.5,<4",
+    "itsdangerous>=2.1,<3",
+    "jinja2>=3.1",
+    "plaster_pastedeploy>=1.0",
+    "psycopg[binary]>=3.1,<4",
+    "pyramid>=2.0,<3",
+    "pyramid_jinja2>=2.10",
+    "pyramid_retry>=2.1",
+    "pyramid_tm>=2.5",
+    "redis>=5,<9",
+    "sendgrid>=6.11,<7",
+    "sqlalchemy>=2.0.25,<2.2",
+    "transaction>=4.0",
+    "waitress>=3.0",
+    "wtforms>=3.1,<4",
+    "zope.interface>=6",
+    "zope.sqlalchemy>=3.1",
+]
+
+TEST_REQUIRES = [
+    "axe-playwright-python>=0.1.4",
+    "playwright>=1.45",
+    "pytest>=8",
+    "ruff>=0.5",
+    "webtest>=3.0",
+]
+
+setup(
+    name="dimoskopio",
+    version="0.1.0",
+    description="The innovation and entrepreneurship centre system of the Municipality of Heraklion",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_packages(include=["dimoskopio*", "events*", "incubator*", "mailing*"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=INSTALL_REQUIRES,
+    extras_require={"test": TEST_REQUIRES, "production": ["gunicorn>=22"]},
+    entry_points={
+        "paste.app_factory": ["main = dimoskopio:main"],
+        "console_scripts": [
+            "dimoskopio-initdb = dimoskopio.cli:initdb",
+            "dimoskopio-seed = dimoskopio.cli:seed",
+            "dimoskopio-admin = dimoskopio.cli:admin",
+            "dimoskopio-worker = dimoskopio.cli:worker",
+        ],
+    },
+)
