@@ -22,6 +22,15 @@ _TRANSLATION_DIRS = [AssetResolver().resolve("dimoskopio:locale").abspath()]
 _localizers: dict[str, Localizer] = {}
 
 
+# The centre's name as shipped; a centre that sets its own name shows it untranslated.
+DEFAULT_CENTRE_NAME = _("Dimoskopio")
+
+
+def centre_name(settings: dict[str, Any], localizer: Localizer) -> str:
+    name = settings["dimoskopio.centre_name"]
+    return localizer.translate(DEFAULT_CENTRE_NAME) if name == DEFAULT_CENTRE_NAME else name
+
+
 def is_available_locale(locale_name: str | None) -> bool:
     return locale_name in AVAILABLE_LOCALES
 

@@ -3,11 +3,10 @@
 import enum
 from typing import Any
 
-from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
+from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Everyone
 from pyramid.config import Configurator
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request
-from pyramid.security import ALL_PERMISSIONS
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
 from dimoskopio.accounts.models import Role, User

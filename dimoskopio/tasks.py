@@ -47,9 +47,8 @@ def task_request() -> Iterator[Request]:
     """A request bound to the application's registry, inside its own transaction."""
     registry = _state["registry"]
     request = Request.blank("/", base_url=registry.settings["dimoskopio.base_url"])
-    with prepare(request=request, registry=registry):
-        with request.tm:
-            yield request
+    with prepare(request=request, registry=registry), request.tm:
+        yield request
 
 
 def _in_request(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -14,7 +14,6 @@ from pyramid.httpexceptions import (
     HTTPBadRequest,
     HTTPException,
     HTTPForbidden,
-    HTTPNotFound,
     HTTPSeeOther,
 )
 from pyramid.request import Request
@@ -31,6 +30,7 @@ from dimoskopio.i18n import (
     LOCALE_COOKIE,
     LOCALE_NAMES,
     _,
+    centre_name,
     format_date,
     format_datetime,
     is_available_locale,
@@ -83,7 +83,7 @@ def add_template_globals(event: BeforeRender) -> None:
     event.setdefault("csrf_token", get_csrf_token(request))
     event.setdefault("locale_name", request.locale_name)
     event.setdefault("locale_names", LOCALE_NAMES)
-    event.setdefault("centre_name", request.registry.settings["dimoskopio.centre_name"])
+    event.setdefault("centre_name", centre_name(request.registry.settings, request.localizer))
 
 
 @subscriber(NewResponse)
@@ -209,6 +209,7 @@ def includeme(config: Configurator) -> None:
     environment = config.get_jinja2_environment()
     environment.filters["datetime"] = _format_datetime_filter
     environment.filters["date"] = _format_date_filter
+    environment.policies["ext.i18n.trimmed"] = True
     config.add_route("home", "/")
     config.add_route("language", "/language")
     config.add_route("healthz", "/healthz")

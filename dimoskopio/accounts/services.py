@@ -31,7 +31,7 @@ class EmailTaken(Exception):
 
 class TokenPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify-email"
-    RESET_PASSWORD = "reset-password"
+    RESET_PASSWORD = "reset-password"  # noqa: S105 - a purpose name, not a password
     CHANGE_EMAIL = "change-email"
 
 

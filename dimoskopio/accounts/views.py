@@ -106,7 +106,10 @@ def verify_resend(request: Request) -> Any:
     user = services.find_user_by_email(request.dbsession, form.email.data)
     if user is not None and not user.is_verified and user.is_active:
         send_verification_email(request, user)
-    request.flash_message(_("If that address has an account waiting for confirmation, a new link is on its way."), "info")
+    request.flash_message(_(
+        "If that address has an account waiting for "
+        "confirmation, a new link is on its way."
+    ), "info")
     return HTTPSeeOther(request.route_path("accounts.signup_done"))
 
 
@@ -167,7 +170,10 @@ def reset_request(request: Request) -> Any:
                  "minutes": int(services.TOKEN_MAX_AGE[TokenPurpose.RESET_PASSWORD].total_seconds() // 60)},
                 locale_name=user.locale,
             )
-        request.flash_message(_("If that address has an account, we have emailed it a link to choose a new password."), "info")
+        request.flash_message(_(
+            "If that address has an account, we have "
+            "emailed it a link to choose a new password."
+        ), "info")
         return HTTPSeeOther(request.route_path("accounts.reset"))
     return {"form": form}
 
@@ -245,7 +251,10 @@ def change_email(request: Request) -> Any:
                 }, locale_name=user.locale)
                 send_email(request, "email-change-notice", user.email, {"name": user.name},
                            locale_name=user.locale)
-            request.flash_message(_("We have emailed a confirmation link to the new address. Your email changes when you follow it."), "info")
+            request.flash_message(_(
+                "We have emailed a confirmation link to the "
+                "new address. Your email changes when you follow it."
+            ), "info")
             return HTTPSeeOther(request.route_path("accounts.profile"))
     return {"form": form, "user": user}
 

@@ -6,7 +6,6 @@ import email.policy
 import email.utils
 import logging
 import os
-import socket
 import tempfile
 import urllib.error
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from sqlalchemy.orm import Session
 from zope.interface import Interface, implementer
 
 from dimoskopio.db import utcnow
-from dimoskopio.i18n import TRANSLATION_DOMAIN, localizer_for
+from dimoskopio.i18n import TRANSLATION_DOMAIN, centre_name, localizer_for
 from dimoskopio.mail.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,7 @@ class MailDeliveryError(Exception):
 
 
 class IMailer(Interface):
-    def send(message: OutboxMessage) -> str | None:
+    def send(message: OutboxMessage) -> str | None:  # noqa: N805 - zope.interface style
         """Hand the message to the transport; return its provider id or raise MailDeliveryError."""
 
 
@@ -152,7 +151,7 @@ class SendGridMailer:
             detail = f"SendGrid answered {status}: {_short(error.body)}"
             raise MailDeliveryError(detail, transient=status == 429 or status >= 500,
                                     retry_after=retry_after) from error
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             raise MailDeliveryError(f"SendGrid unreachable: {error}", transient=True) from error
         headers = response.headers
         return headers.get("X-Message-Id") if headers is not None else None
@@ -252,7 +251,7 @@ def send_email(
     locale_name = locale_name or request.locale_name
     settings = request.registry.settings
     base_context = {
-        "centre_name": settings["dimoskopio.centre_name"],
+        "centre_name": centre_name(settings, localizer_for(locale_name)),
         "base_url": settings["dimoskopio.base_url"],
     }
     rendered = email_renderer(request).render(template, locale_name, {**base_context, **context})

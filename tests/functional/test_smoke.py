@@ -1,0 +1,26 @@
+from tests.conftest import login
+
+
+def test_home_page_is_greek_by_default(testapp):
+    page = testapp.get("/")
+    assert page.status_int == 200
+    assert '<html lang="el">' in page.text
+
+
+def test_signup_verify_login(testapp, outbox):
+    page = testapp.get("/signup")
+    form = page.forms["signup-form"]
+    form["name"] = "Νίκος Ψαράκης"
+    form["email"] = "nikos@example.gr"
+    form["password"] = "a long enough password"
+    form["password_confirm"] = "a long enough password"
+    form["accept_terms"] = True
+    response = form.submit()
+    assert response.status_int == 303
+    messages = outbox()
+    assert len(messages) == 1
+    body = messages[0].get_body(("plain",)).get_content()
+    link = next(line for line in body.splitlines() if "/account/verify?token=" in line).strip()
+    verified = testapp.get(link.replace("http://localhost", ""))
+    assert verified.status_int == 303
+    assert login(testapp, "nikos@example.gr", "a long enough password").status_int == 303
