@@ -26,7 +26,7 @@ from dimoskopio.accounts.models import Role, User
 from dimoskopio.cli import migrate
 from dimoskopio.db import get_tm_session, utcnow
 from dimoskopio.models import metadata
-from dimoskopio.tasks import huey, run_pending_tasks
+from dimoskopio.tasks import configure_huey, huey, run_pending_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -115,11 +115,17 @@ def engine(registry: Any) -> sa.Engine:
 
 @pytest.fixture(autouse=True)
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts with empty tables, an empty task queue and no mail files."""
+    """Every test starts with empty tables, an empty task queue and no mail files.
+
+    Tests that build a second app (other settings) re-point the shared Huey instance at it;
+    it is pointed back at the session's app before each test.
+    """
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        configure_huey(app.registry.settings, app.registry)
     yield
     if "app" not in request.fixturenames:
         return
-    app = request.getfixturevalue("app")
     var_dir = request.getfixturevalue("var_dir")
     engine = app.registry["db_engine"]
     with engine.begin() as connection:
@@ -131,8 +137,11 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def dbsession(app: Any) -> Iterator[Session]:
-    """A session for arranging and checking data; commit to make rows visible to the app."""
-    session = app.registry["dbsession_factory"]()
+    """A session for arranging and checking data; commit to make rows visible to the app.
+
+    Call `rollback()` before re-reading rows that the app or a task changed meanwhile.
+    """
+    session = app.registry["dbsession_factory"](expire_on_commit=True)
     yield session
     session.close()
 
