@@ -1,0 +1,1 @@
+"""Benchmarks: each module `bench/<name>.py` measures our way and the naive way in one run."""
