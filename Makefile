@@ -21,13 +21,14 @@ setup: $(STAMP) catalogs
 catalogs: $(STAMP)
 	$(BIN)/pybabel compile --domain=dimoskopio --directory=dimoskopio/locale --statistics
 
-## Re-extract translatable strings and merge them into the catalogs.
+## Re-extract translatable strings and merge them into the catalogs (the .po keeps its header:
+## Language and Plural-Forms are needed to compile it; the .pot omits it to avoid date-only diffs).
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract --mapping-file=babel.cfg --project=Dimoskopio --copyright-holder="Municipality of Heraklion" \
 	    --msgid-bugs-address=dev@dimoskopio.example --no-location --sort-output --omit-header \
 	    --keywords="_ gettext ngettext:1,2" --output-file=dimoskopio/locale/dimoskopio.pot .
 	$(BIN)/pybabel update --domain=dimoskopio --input-file=dimoskopio/locale/dimoskopio.pot \
-	    --output-dir=dimoskopio/locale --no-fuzzy-matching --omit-header --ignore-obsolete
+	    --output-dir=dimoskopio/locale --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 ## Set everything up, migrate, seed once, then run the web server and the worker (Ctrl-C stops both).
 run: setup
@@ -35,9 +36,9 @@ run: setup
 	$(BIN)/dimoskopio-initdb $(CONFIG)
 	$(BIN)/dimoskopio-seed $(CONFIG)
 	@echo "Dimoskopio on http://localhost:6543 — staff login: staff@dimoskopio.example / dimoskopio-staff"
-	@trap 'kill 0' INT TERM; \
-	    $(BIN)/dimoskopio-worker $(CONFIG) & \
-	    $(BIN)/pserve $(CONFIG) & \
+	@$(BIN)/dimoskopio-worker $(CONFIG) & worker=$$!; \
+	    $(BIN)/pserve $(CONFIG) & web=$$!; \
+	    trap 'kill $$worker $$web 2>/dev/null; wait; exit 0' INT TERM; \
 	    wait
 
 ## The whole suite, on SQLite and again on PostgreSQL.

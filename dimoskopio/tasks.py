@@ -64,8 +64,7 @@ def task(**options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
     """Declare a background task; the function receives a request as its first argument."""
 
     def decorator(func: Callable[..., Any]) -> TaskWrapper:
-        name = f"{func.__module__}.{func.__name__}"
-        return huey.task(name=name, **options)(_in_request(func))
+        return huey.task(**options)(_in_request(func))
 
     return decorator
 
@@ -74,8 +73,7 @@ def periodic_task(schedule: Any, **options: Any) -> Callable[[Callable[..., Any]
     """Declare a task the worker runs on a crontab schedule."""
 
     def decorator(func: Callable[..., Any]) -> TaskWrapper:
-        name = f"{func.__module__}.{func.__name__}"
-        return huey.periodic_task(schedule, name=name, **options)(_in_request(func))
+        return huey.periodic_task(schedule, **options)(_in_request(func))
 
     return decorator
 
@@ -90,7 +88,7 @@ def enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: A
             task_wrapper(*args, **kwargs)
         except Exception:
             # The work it stood for is recorded in the database and picked up by a sweep.
-            log.exception("could not enqueue %s", task_wrapper.name)
+            log.exception("could not enqueue %s", task_wrapper.func.__name__)
 
     request.tm.get().addAfterCommitHook(after_commit)
 
