@@ -58,6 +58,17 @@ def _create_postgresql_database() -> tuple[str, sa.Engine]:
     return url.render_as_string(hide_password=False), admin_engine
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """Real argon2, with the cost lowered so that hundreds of logins in the suite stay fast."""
+    import argon2
+
+    original = account_services._hasher
+    account_services._hasher = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    account_services._hasher = original
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if TEST_DB == "sqlite":
