@@ -9,6 +9,7 @@ import os
 import tempfile
 import urllib.error
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 from zope.interface import Interface, implementer
 
 from dimoskopio.db import utcnow
-from dimoskopio.i18n import TRANSLATION_DOMAIN, centre_name, localizer_for
+from dimoskopio.i18n import DEFAULT_CENTRE_NAME, TRANSLATION_DOMAIN, centre_name, localizer_for
 from dimoskopio.mail.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -196,9 +197,11 @@ class EmailRenderer:
     """Renders templates/email/<name>/{subject.txt,body.txt,body.html} in a given language."""
 
     def __init__(self, environment: Environment) -> None:
-        # Plain-text parts must not be HTML-escaped; only the .html part is.
+        # Plain-text parts must not be HTML-escaped (only the .html part is), and the newline
+        # after a block tag is kept so that paragraphs of the text part stay apart.
         self.environment = environment.overlay(
-            autoescape=select_autoescape(enabled_extensions=("html",), default=False)
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            trim_blocks=False,
         )
 
     def render(self, name: str, locale_name: str, context: dict[str, Any]) -> RenderedEmail:
@@ -236,6 +239,14 @@ def email_renderer(request: Request) -> EmailRenderer:
     return renderer
 
 
+def localized_sender(settings: dict[str, Any], locale_name: str) -> str:
+    """The From header; the shipped centre name is shown in the recipient's language."""
+    name, address = email.utils.parseaddr(settings["mail.sender"])
+    if name == DEFAULT_CENTRE_NAME:
+        name = centre_name(settings, localizer_for(locale_name))
+    return str(Address(display_name=name, addr_spec=address)) if name else address
+
+
 def send_email(
     request: Request,
     template: str,
@@ -258,7 +269,7 @@ def send_email(
     message = OutboxMessage(
         template=template,
         locale=locale_name,
-        sender=settings["mail.sender"],
+        sender=localized_sender(settings, locale_name),
         recipient=recipient,
         subject=rendered.subject,
         body_text=rendered.text,

@@ -142,7 +142,7 @@ def test_sendgrid_receives_the_full_message(app, dbsession, sendgrid, run_tasks)
     assert received.headers["Authorization"] == "Bearer SG.test-key"
     body = received.body
     assert body["personalizations"][0]["to"] == [{"email": "eleni@example.gr"}]
-    assert body["from"] == {"email": "no-reply@dimoskopio.example", "name": "Dimoskopio"}
+    assert body["from"] == {"email": "no-reply@dimoskopio.example", "name": "Δημοσκόπιο"}, "in Greek for Greek mail"
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert body["headers"] == {"List-Unsubscribe": "<https://example.gr/u/1>"}
     assert body["custom_args"] == {"outbox_id": str(message_id)}
