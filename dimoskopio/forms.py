@@ -1,5 +1,6 @@
 """The one form style: WTForms bound to the request, messages and labels in the visitor's language."""
 
+import re
 from typing import Any
 
 import wtforms
@@ -9,7 +10,11 @@ from wtforms import validators
 
 from dimoskopio.i18n import _
 
-__all__ = ["Form", "Length", "Required", "validators"]
+__all__ = ["FORBIDDEN_CHARACTERS", "Form", "Length", "Required", "validators"]
+
+# Control characters no text field may hold (tab and line breaks excepted): PostgreSQL refuses NUL
+# in text, and the others only make trouble in emails, exports and logs.
+FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Form(wtforms.Form):
@@ -34,6 +39,12 @@ class Form(wtforms.Form):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
+            # A hidden field's error would show nowhere; the views check those values themselves.
+            if field.type != "HiddenField" and any(
+                isinstance(value, str) and FORBIDDEN_CHARACTERS.search(value) for value in field.raw_data or ()
+            ):
+                field.errors = [*field.errors, _("This field contains characters that are not allowed.")]
+                valid = False
             field.errors = [self._translate(error) for error in field.errors]
         self.form_errors = [self._translate(error) for error in self.form_errors]
         return valid
@@ -42,8 +53,18 @@ class Form(wtforms.Form):
         getattr(self, field_name).errors.append(self._translate(message))
 
 
+class _InputRequired(validators.InputRequired):
+    """Input was sent, and it is more than blanks (a name of three spaces is no name)."""
+
+    def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
+        super().__call__(form, field)
+        if isinstance(field.data, str) and not field.data.strip():
+            field.errors[:] = []
+            raise validators.StopValidation(self.message)
+
+
 def Required() -> validators.InputRequired:
-    return validators.InputRequired(message=_("This field is required."))
+    return _InputRequired(message=_("This field is required."))
 
 
 class Length:

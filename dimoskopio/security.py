@@ -115,6 +115,9 @@ def _user(request: Request) -> User | None:
 
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
+    # pyramid_tm would ask for the user (a database query) outside the error views, so that with
+    # the database down a logged-in visitor got a bare server error instead of the 500 page.
+    settings.setdefault("tm.annotate_user", False)
     session_factory = SignedCookieSessionFactory(
         settings["dimoskopio.secret"],
         cookie_name="dimoskopio_session",

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from jinja2 import pass_context
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
-from pyramid.events import BeforeRender, NewResponse, subscriber
+from pyramid.events import BeforeRender, ContextFound, NewRequest, NewResponse, subscriber
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import (
     HTTPBadRequest,
@@ -34,6 +34,7 @@ from dimoskopio.i18n import (
     format_date,
     format_datetime,
     is_available_locale,
+    localizer_for,
 )
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,22 @@ LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 def safe_next_url(request: Request, candidate: str | None, default_route: str = "home") -> str:
     """Only same-site relative paths are followed after login or a language switch."""
-    if candidate:
+    # Browsers read a backslash as a slash ("/\\evil.example" is "//evil.example") and drop tabs
+    # and line breaks, so a candidate with either is not followed.
+    if candidate and "\\" not in candidate and candidate.isprintable():
         parts = urlsplit(candidate)
         if not parts.scheme and not parts.netloc and candidate.startswith("/") and not candidate.startswith("//"):
             return candidate
     return request.route_path(default_route)
 
 
-def flash(request: Request, message: Any, queue: str = "success") -> None:
-    """A one-time notice shown on the next page (queue: success, info, warning or error)."""
-    request.session.flash(request.localizer.translate(message), queue=queue)
+def flash(request: Request, message: Any, queue: str = "success", locale_name: str | None = None) -> None:
+    """A one-time notice shown on the next page (queue: success, info, warning or error).
+
+    `locale_name`: the language of the next page, when this request changed it (login, profile).
+    """
+    localizer = localizer_for(locale_name) if locale_name else request.localizer
+    request.session.flash(localizer.translate(message), queue=queue)
 
 
 @pass_context
@@ -84,6 +91,31 @@ def add_template_globals(event: BeforeRender) -> None:
     event.setdefault("locale_name", request.locale_name)
     event.setdefault("locale_names", LOCALE_NAMES)
     event.setdefault("centre_name", centre_name(request.registry.settings, request.localizer))
+
+
+UNDECODABLE_URL = "dimoskopio.undecodable_url"
+
+
+@subscriber(NewRequest)
+def clean_undecodable_urls(event: NewRequest) -> None:
+    """A path or query string that is not UTF-8 is cleaned, so that routing and the error page work."""
+    request = event.request
+    try:
+        request.path_info  # noqa: B018 - decoding is the check
+        request.GET  # noqa: B018
+    except UnicodeDecodeError:
+        environ = request.environ
+        raw_path = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+        environ["PATH_INFO"] = raw_path.decode("utf-8", "replace").encode("utf-8").decode("latin-1")
+        environ["QUERY_STRING"] = ""
+        environ[UNDECODABLE_URL] = True
+
+
+@subscriber(ContextFound)
+def refuse_undecodable_urls(event: ContextFound) -> None:
+    """...and then refused with a 400 page (raised here, where the page has its context)."""
+    if event.request.environ.get(UNDECODABLE_URL):
+        raise HTTPBadRequest()
 
 
 @subscriber(NewResponse)

@@ -55,7 +55,8 @@ def normalize_email(value: str) -> str:
 
 
 def is_valid_email(value: str) -> bool:
-    return bool(EMAIL_PATTERN.match(value)) and len(value) <= 254
+    # fullmatch: with match(), "$" would also accept a trailing line break.
+    return bool(EMAIL_PATTERN.fullmatch(value)) and len(value) <= 254
 
 
 def hash_password(password: str) -> str:
@@ -221,9 +222,15 @@ def list_users(
     dbsession: Session, search: str = "", role: Role | None = None, page: int = 1, per_page: int = 50
 ) -> tuple[list[User], int]:
     query = select(User)
+    search = search.strip()
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(func.lower(User.email).like(pattern) | func.lower(User.name).like(pattern))
+        # autoescape: a "%" or "_" typed in the search box is looked for, not a wildcard.
+        query = query.where(
+            func.lower(User.email).contains(search.lower(), autoescape=True)
+            | func.lower(User.name).contains(search.lower(), autoescape=True)
+            # SQLite's lower() changes only ASCII letters: there a Greek name matches as typed.
+            | User.name.contains(search, autoescape=True)
+        )
     if role is not None:
         query = query.where(User.role == role)
     total = dbsession.scalar(select(func.count()).select_from(query.subquery()))

@@ -22,12 +22,15 @@ from dimoskopio.accounts.forms import (
 )
 from dimoskopio.accounts.models import ROLE_LABELS, Role, User
 from dimoskopio.accounts.services import LoginOutcome, TokenError, TokenPurpose
-from dimoskopio.i18n import _
+from dimoskopio.forms import FORBIDDEN_CHARACTERS
+from dimoskopio.i18n import _, negotiate_locale
 from dimoskopio.mail import send_email
 from dimoskopio.security import Permission
 from dimoskopio.web import safe_next_url
 
 USERS_PER_PAGE = 50
+# The largest id an integer column holds (PostgreSQL); a larger one in a URL names no row.
+MAX_ID = 2**31 - 1
 
 TOKEN_ERRORS = {
     "expired": _("This link has expired. Ask for a new one below."),
@@ -130,7 +133,9 @@ def login(request: Request) -> Any:
         )
         if result.outcome is LoginOutcome.OK:
             headers = remember(request, result.user.id)
-            request.flash_message(_("Welcome, ${name}.", mapping={"name": result.user.name}))
+            # The next page may be in the account's language rather than this one's.
+            request.flash_message(_("Welcome, ${name}.", mapping={"name": result.user.name}),
+                                  locale_name=negotiate_locale(request))
             return HTTPSeeOther(safe_next_url(request, form.next.data), headers=headers)
         if result.outcome is LoginOutcome.LOCKED:
             minutes = settings["accounts.lockout_minutes"]
@@ -208,7 +213,7 @@ def profile(request: Request) -> Any:
     if request.method == "POST" and form.validate():
         user.name = form.name.data.strip()
         user.locale = form.locale.data
-        request.flash_message(_("Your profile has been saved."))
+        request.flash_message(_("Your profile has been saved."), locale_name=user.locale)
         response = HTTPSeeOther(request.route_path("accounts.profile"))
         response.delete_cookie("dimoskopio_locale")
         return response
@@ -248,6 +253,7 @@ def change_email(request: Request) -> Any:
                 send_email(request, "email-change-confirm", new_email, {
                     "name": user.name,
                     "link": _link(request, "accounts.email_confirm", TokenPurpose.CHANGE_EMAIL, user),
+                    "hours": int(services.TOKEN_MAX_AGE[TokenPurpose.CHANGE_EMAIL].total_seconds() // 3600),
                 }, locale_name=user.locale)
                 send_email(request, "email-change-notice", user.email, {"name": user.name},
                            locale_name=user.locale)
@@ -281,7 +287,7 @@ def _role_choices(request: Request) -> list[tuple[str, str]]:
 
 @view_config(route_name="admin.users", renderer="admin/users.jinja2", permission=Permission.USERS_VIEW)
 def users(request: Request) -> dict[str, Any]:
-    search = request.GET.get("q", "")[:200]
+    search = FORBIDDEN_CHARACTERS.sub("", request.GET.get("q", ""))[:200]
     role_name = request.GET.get("role", "")
     role = Role(role_name) if role_name in {role.value for role in Role} else None
     try:
@@ -306,11 +312,10 @@ def users(request: Request) -> dict[str, Any]:
 
 @view_config(route_name="admin.user_role", request_method="POST", permission=Permission.USERS_MANAGE)
 def user_role(request: Request) -> Response:
-    try:
-        user_id = int(request.matchdict["id"])
-    except ValueError as error:
-        raise HTTPNotFound() from error
-    user = request.dbsession.get(User, user_id)
+    user_id = request.matchdict["id"]
+    if not (user_id.isascii() and user_id.isdigit() and 0 < int(user_id) <= MAX_ID):
+        raise HTTPNotFound()
+    user = request.dbsession.get(User, int(user_id))
     if user is None:
         raise HTTPNotFound()
     form = RoleForm(request)

@@ -1,0 +1,232 @@
+"""Roles and permissions, the session identity, safe redirects and cookie settings."""
+
+import pytest
+from pyramid import testing
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.config import Configurator
+from pyramid.interfaces import ISessionFactory
+from pyramid.request import Request
+from pyramid.response import Response
+
+from dimoskopio.accounts.models import Role, User
+from dimoskopio.config import InsecureSecretError, normalize_settings
+from dimoskopio.security import (
+    SESSION_GENERATION_KEY,
+    SESSION_USER_KEY,
+    STAFF_PERMISSIONS,
+    Permission,
+    RootFactory,
+    SessionSecurityPolicy,
+    _user,
+    role_principal,
+)
+from dimoskopio.web import safe_next_url
+
+SECRET = "unit-test-secret"
+EVERY_PERMISSION = set(Permission)
+
+
+def granted(role: Role | None) -> set[str]:
+    principals = [Everyone] if role is None else [Everyone, Authenticated, role_principal(role)]
+    helper = ACLHelper()
+    return {permission for permission in EVERY_PERMISSION
+            if helper.permits(RootFactory(None), principals, permission)}
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+def test_an_admin_has_every_permission_even_ones_added_later():
+    assert granted(Role.ADMIN) == EVERY_PERMISSION
+    assert ACLHelper().permits(RootFactory(None), [role_principal(Role.ADMIN)], "some.future.permission")
+
+
+def test_staff_have_the_staff_permissions_and_their_account():
+    assert granted(Role.STAFF) == {*STAFF_PERMISSIONS, Permission.ACCOUNT}
+
+
+def test_staff_permissions_leave_out_mentoring_and_editing_startups():
+    assert Permission.MENTORING not in granted(Role.STAFF)
+    assert Permission.STARTUP_EDIT not in granted(Role.STAFF)
+
+
+@pytest.mark.parametrize(("role", "extra"), [
+    (Role.MEMBER, set()),
+    (Role.MENTOR, {Permission.MENTORING}),
+    (Role.FOUNDER, {Permission.STARTUP_EDIT}),
+])
+def test_other_roles_have_their_account_and_only_their_own_permission(role, extra):
+    assert granted(role) == {Permission.ACCOUNT, *extra}
+
+
+def test_an_anonymous_visitor_has_no_permission():
+    assert granted(None) == set()
+
+
+def test_a_user_is_known_by_id_and_role():
+    user = User(id=7, role=Role.MENTOR)
+
+    assert user.principals == ["user:7", "role:mentor"]
+
+
+# --- the session identity -----------------------------------------------------------------------
+
+
+class FakeDbSession:
+    def __init__(self, *users: User) -> None:
+        self.users = {user.id: user for user in users}
+
+    def get(self, model, ident):
+        return self.users.get(ident)
+
+
+def session_request(user: User | None, session: dict) -> testing.DummyRequest:
+    request = testing.DummyRequest()
+    request.session = testing.DummySession(session)
+    request.dbsession = FakeDbSession(*([user] if user else []))
+    return request
+
+
+def active_user(**overrides) -> User:
+    return User(**{"id": 3, "role": Role.MEMBER, "is_active": True, "session_generation": 2, **overrides})
+
+
+def test_the_session_names_the_user_while_their_generation_matches():
+    user = active_user()
+
+    assert _user(session_request(user, {SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2})) is user
+
+
+@pytest.mark.parametrize(("session", "user"), [
+    ({}, active_user()),
+    ({SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 1}, active_user()),
+    ({SESSION_USER_KEY: 3}, active_user()),
+    ({SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2}, active_user(is_active=False)),
+    ({SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2}, None),
+], ids=["no login", "password changed since", "no generation", "deactivated", "deleted"])
+def test_the_session_names_nobody_when_the_login_no_longer_holds(session, user):
+    assert _user(session_request(user, session)) is None
+
+
+def test_remember_starts_a_fresh_session_bound_to_the_current_generation():
+    user = active_user(session_generation=5)
+    request = session_request(user, {"csrf_token": "old", "anything": "left over"})
+
+    SessionSecurityPolicy().remember(request, 3)
+
+    assert dict(request.session) == {SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 5}
+    assert request.user is user
+
+
+def test_forget_empties_the_session():
+    user = active_user()
+    request = session_request(user, {SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2})
+
+    SessionSecurityPolicy().forget(request)
+
+    assert dict(request.session) == {}
+    assert request.user is None
+
+
+# --- redirects after login or a language switch --------------------------------------------------
+
+
+@pytest.fixture
+def route_request():
+    with testing.testConfig() as config:
+        config.add_route("home", "/")
+        config.add_route("admin.users", "/admin/users")
+        yield testing.DummyRequest()
+
+
+@pytest.mark.parametrize("target", ["/account", "/admin/users?q=μαρία&page=2", "/events#today", "/"])
+def test_same_site_paths_are_followed(route_request, target):
+    assert safe_next_url(route_request, target) == target
+
+
+@pytest.mark.parametrize("target", [
+    None, "", "//evil.example", "///evil.example", "http://evil.example/", "HTTPS://evil.example",
+    "/\\evil.example", "\\/evil.example", "/\t/evil.example", "/\n/evil.example", "/account\x00",
+    "javascript:alert(1)", "evil.example/account", "account", "mailto:x@evil.example",
+])
+def test_anything_else_goes_to_the_default_page(route_request, target):
+    assert safe_next_url(route_request, target) == "/"
+    assert safe_next_url(route_request, target, "admin.users") == "/admin/users"
+
+
+# --- settings and cookies -----------------------------------------------------------------------
+
+
+def settings(**overrides) -> dict:
+    return {"dimoskopio.secret": SECRET, "sqlalchemy.url": "sqlite://", **overrides}
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_overrides(monkeypatch):
+    for name in ("DIMOSKOPIO_SECRET", "DIMOSKOPIO_BASE_URL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(("base_url", "secure"), [
+    ("http://localhost:6543", False),
+    ("https://dimoskopio.heraklion.gr/", True),
+    ("HTTP://dimoskopio.example", False),
+])
+def test_cookies_are_secure_exactly_when_the_site_is_https(base_url, secure):
+    normalized = normalize_settings(settings(**{"dimoskopio.base_url": base_url}))
+
+    assert normalized["dimoskopio.secure_cookies"] is secure
+    assert not normalized["dimoskopio.base_url"].endswith("/")
+
+
+def test_the_base_url_from_the_environment_decides_too(monkeypatch):
+    monkeypatch.setenv("DIMOSKOPIO_BASE_URL", "https://dimoskopio.example")
+
+    assert normalize_settings(settings())["dimoskopio.secure_cookies"] is True
+
+
+def test_the_app_refuses_to_run_without_a_secret():
+    with pytest.raises(InsecureSecretError):
+        normalize_settings({"dimoskopio.secret": ""})
+
+
+def test_the_secret_may_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DIMOSKOPIO_SECRET", "from-the-environment")
+
+    assert normalize_settings({})["dimoskopio.secret"] == "from-the-environment"
+
+
+def session_cookie(base_url: str) -> list[str]:
+    """The attributes of the session cookie the configured session factory sets."""
+    config = Configurator(settings=normalize_settings(settings(**{"dimoskopio.base_url": base_url})))
+    config.include("dimoskopio.security")
+    config.commit()
+    request = Request.blank("/")
+    session = config.registry.getUtility(ISessionFactory)(request)
+    session["x"] = 1
+    response = Response()
+    request._process_response_callbacks(response)
+    [cookie] = response.headers.getall("Set-Cookie")
+    return [part.strip().lower() for part in cookie.split(";")]
+
+
+def test_the_session_cookie_is_httponly_samesite_lax_and_not_secure_over_http():
+    attributes = session_cookie("http://localhost:6543")
+
+    assert attributes[0].startswith("dimoskopio_session=")
+    assert {"httponly", "samesite=lax", "path=/"} <= set(attributes)
+    assert "secure" not in attributes
+
+
+def test_the_session_cookie_is_secure_over_https():
+    assert {"secure", "httponly", "samesite=lax"} <= set(session_cookie("https://dimoskopio.example"))
+
+
+def test_every_unsafe_request_needs_a_csrf_token():
+    from pyramid.interfaces import IDefaultCSRFOptions
+
+    config = Configurator(settings=normalize_settings(settings()))
+    config.include("dimoskopio.security")
+    config.commit()
+
+    assert config.registry.getUtility(IDefaultCSRFOptions).require_csrf is True
