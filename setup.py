@@ -18,7 +18,7 @@ INSTALL_REQUIRES = [
     "sqlalchemy>=2.0.25,<2.2",
     "transaction>=4.0",
     "waitress>=3.0",
-    "wtforms>=3.1,<4",
+    "wtforms>=3.3,<4",
     "zope.interface>=6",
     "zope.sqlalchemy>=3.1",
 ]

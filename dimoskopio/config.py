@@ -34,6 +34,7 @@ DEFAULTS = {
     "huey.workers": "2",
     "accounts.max_failed_logins": "5",
     "accounts.lockout_minutes": "15",
+    "dimoskopio.max_request_bytes": str(1024 * 1024),
 }
 
 AVAILABLE_LOCALES = ("el", "en")
@@ -66,6 +67,7 @@ def normalize_settings(settings: dict[str, Any]) -> dict[str, Any]:
     settings["huey.workers"] = int(settings["huey.workers"])
     settings["accounts.max_failed_logins"] = int(settings["accounts.max_failed_logins"])
     settings["accounts.lockout_minutes"] = int(settings["accounts.lockout_minutes"])
+    settings["dimoskopio.max_request_bytes"] = int(settings["dimoskopio.max_request_bytes"])
     settings.setdefault("pyramid.default_locale_name", settings["dimoskopio.default_locale"])
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("retry.attempts", "3")

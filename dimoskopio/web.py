@@ -14,6 +14,8 @@ from pyramid.httpexceptions import (
     HTTPBadRequest,
     HTTPException,
     HTTPForbidden,
+    HTTPNotFound,
+    HTTPRequestEntityTooLarge,
     HTTPSeeOther,
 )
 from pyramid.request import Request
@@ -53,6 +55,26 @@ def safe_next_url(request: Request, candidate: str | None, default_route: str = 
     return request.route_path(default_route)
 
 
+# The largest id an integer column holds (PostgreSQL); a larger one in a URL names no row.
+MAX_ID = 2**31 - 1
+
+
+def object_or_404(request: Request, model: type[Any], raw_id: str) -> Any:
+    """The row with the id from the URL, or 404 for a missing row or an id no row can have."""
+    if not (raw_id.isascii() and raw_id.isdigit() and 0 < int(raw_id) <= MAX_ID):
+        raise HTTPNotFound()
+    found = request.dbsession.get(model, int(raw_id))
+    if found is None:
+        raise HTTPNotFound()
+    return found
+
+
+def public_url(request: Request, route_name: str, **kw: Any) -> str:
+    """An absolute URL on the configured public address, never on the request's Host header
+    (a forged Host must not turn an emailed link into a link to someone else's site)."""
+    return request.route_url(route_name, _app_url=request.registry.settings["dimoskopio.base_url"], **kw)
+
+
 def flash(request: Request, message: Any, queue: str = "success", locale_name: str | None = None) -> None:
     """A one-time notice shown on the next page (queue: success, info, warning or error).
 
@@ -85,10 +107,12 @@ def _template_timezone(context: Any) -> Any:
 @subscriber(BeforeRender)
 def add_template_globals(event: BeforeRender) -> None:
     request = event.get("request")
-    if request is None:
+    if request is None or not str(event.get("renderer_name", "")).endswith(".jinja2"):
         return
     event.setdefault("csrf_token", get_csrf_token(request))
     event.setdefault("locale_name", request.locale_name)
+    route = request.matched_route
+    event.setdefault("current_section", route.name.split(".")[0] if route is not None else "")
     event.setdefault("locale_names", LOCALE_NAMES)
     event.setdefault("centre_name", centre_name(request.registry.settings, request.localizer))
 
@@ -116,6 +140,15 @@ def refuse_undecodable_urls(event: ContextFound) -> None:
     """...and then refused with a 400 page (raised here, where the page has its context)."""
     if event.request.environ.get(UNDECODABLE_URL):
         raise HTTPBadRequest()
+
+
+@subscriber(ContextFound)
+def refuse_oversized_bodies(event: ContextFound) -> None:
+    """No form is bigger than this; anything larger is refused before it is read."""
+    request = event.request
+    limit = request.registry.settings["dimoskopio.max_request_bytes"]
+    if request.content_length is not None and request.content_length > limit:
+        raise HTTPRequestEntityTooLarge()
 
 
 @subscriber(NewResponse)
@@ -207,6 +240,14 @@ def bad_csrf(exc: Exception, request: Request) -> Response:
     )
 
 
+@exception_view_config(HTTPRequestEntityTooLarge)
+def too_large(exc: HTTPRequestEntityTooLarge, request: Request) -> Response:
+    return _error_response(
+        request, 413, _("Too much data"),
+        _("What you sent is larger than this form accepts. Please send less and try again."),
+    )
+
+
 @exception_view_config(HTTPBadRequest)
 def bad_request(exc: HTTPBadRequest, request: Request) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else _(
@@ -246,3 +287,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("language", "/language")
     config.add_route("healthz", "/healthz")
     config.add_request_method(flash, "flash_message")
+    config.add_request_method(public_url, "public_url")

@@ -1,6 +1,6 @@
 from typing import Any
 
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo, ValidationError
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Role
@@ -41,8 +41,8 @@ def _short_next(value: str | None) -> str | None:
     return value if value is None or len(value) <= NEXT_MAX_LENGTH else ""
 
 
-def _locale_choices() -> list[tuple[str, str]]:
-    return list(LOCALE_NAMES.items())
+def _locale_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name) for code, name in LOCALE_NAMES.items()]
 
 
 class SignupForm(Form):
@@ -97,4 +97,4 @@ class ProfileForm(Form):
 
 
 class RoleForm(Form):
-    role = SelectField(_("Role"), choices=[(role.value, role.value) for role in Role])
+    role = SelectField(_("Role"), choices=[SelectChoice(role.value) for role in Role])

@@ -3,11 +3,12 @@
 import datetime
 from typing import Any
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import forget, remember
 from pyramid.view import view_config
+from wtforms import SelectChoice
 
 from dimoskopio.accounts import services
 from dimoskopio.accounts.forms import (
@@ -26,11 +27,9 @@ from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.i18n import _, negotiate_locale
 from dimoskopio.mail import send_email
 from dimoskopio.security import Permission
-from dimoskopio.web import safe_next_url
+from dimoskopio.web import object_or_404, safe_next_url
 
 USERS_PER_PAGE = 50
-# The largest id an integer column holds (PostgreSQL); a larger one in a URL names no row.
-MAX_ID = 2**31 - 1
 
 TOKEN_ERRORS = {
     "expired": _("This link has expired. Ask for a new one below."),
@@ -44,7 +43,7 @@ def _tokens(request: Request) -> services.TokenService:
 
 
 def _link(request: Request, route: str, purpose: TokenPurpose, user: User) -> str:
-    return request.route_url(route, _query={"token": _tokens(request).make(purpose, user)})
+    return request.public_url(route, _query={"token": _tokens(request).make(purpose, user)})
 
 
 def send_verification_email(request: Request, user: User) -> None:
@@ -64,11 +63,13 @@ def signup(request: Request) -> Any:
     if request.method == "POST" and form.validate():
         existing = services.find_user_by_email(request.dbsession, form.email.data)
         if existing is not None:
-            # Same answer as a new sign-up, so the form does not reveal who has an account.
+            # Same answer, in about the same time, as a new sign-up: the form does not reveal who
+            # has an account.
+            services.spend_password_time(form.password.data)
             send_email(
                 request, "account-exists", existing.email,
-                {"name": existing.name, "login_url": request.route_url("accounts.login"),
-                 "reset_url": request.route_url("accounts.reset")},
+                {"name": existing.name, "login_url": request.public_url("accounts.login"),
+                 "reset_url": request.public_url("accounts.reset")},
                 locale_name=existing.locale,
             )
         else:
@@ -200,7 +201,7 @@ def reset_confirm(request: Request) -> Any:
             # Following the emailed link proves the address.
             services.verify_email(user)
         send_email(request, "password-changed", user.email, {"name": user.name,
-                   "reset_url": request.route_url("accounts.reset")}, locale_name=user.locale)
+                   "reset_url": request.public_url("accounts.reset")}, locale_name=user.locale)
         request.flash_message(_("Your password has been changed. You can log in with it now."))
         return HTTPSeeOther(request.route_path("accounts.login"))
     return {"form": form, "token": token}
@@ -230,7 +231,7 @@ def change_password(request: Request) -> Any:
         else:
             services.set_password(user, form.password.data)
             send_email(request, "password-changed", user.email, {"name": user.name,
-                       "reset_url": request.route_url("accounts.reset")}, locale_name=user.locale)
+                       "reset_url": request.public_url("accounts.reset")}, locale_name=user.locale)
             headers = remember(request, user.id)
             request.flash_message(_("Your password has been changed. Other devices have been logged out."))
             return HTTPSeeOther(request.route_path("accounts.profile"), headers=headers)
@@ -281,8 +282,8 @@ def confirm_email_change(request: Request) -> Any:
     return HTTPSeeOther(request.route_path("accounts.profile"))
 
 
-def _role_choices(request: Request) -> list[tuple[str, str]]:
-    return [(role.value, request.localizer.translate(ROLE_LABELS[role])) for role in Role]
+def _role_choices(request: Request) -> list[SelectChoice]:
+    return [SelectChoice(role.value, request.localizer.translate(ROLE_LABELS[role])) for role in Role]
 
 
 @view_config(route_name="admin.users", renderer="admin/users.jinja2", permission=Permission.USERS_VIEW)
@@ -312,12 +313,7 @@ def users(request: Request) -> dict[str, Any]:
 
 @view_config(route_name="admin.user_role", request_method="POST", permission=Permission.USERS_MANAGE)
 def user_role(request: Request) -> Response:
-    user_id = request.matchdict["id"]
-    if not (user_id.isascii() and user_id.isdigit() and 0 < int(user_id) <= MAX_ID):
-        raise HTTPNotFound()
-    user = request.dbsession.get(User, int(user_id))
-    if user is None:
-        raise HTTPNotFound()
+    user = object_or_404(request, User, request.matchdict["id"])
     form = RoleForm(request)
     form.role.choices = _role_choices(request)
     if not form.validate():

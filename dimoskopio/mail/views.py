@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
@@ -12,15 +12,13 @@ from dimoskopio.i18n import _
 from dimoskopio.mail.models import OUTBOX_STATUS_LABELS, OutboxMessage, OutboxStatus
 from dimoskopio.mail.services import build_mime_message, requeue_message
 from dimoskopio.security import Permission
+from dimoskopio.web import object_or_404
 
 PER_PAGE = 50
 
 
 def _message(request: Request) -> OutboxMessage:
-    message = request.dbsession.get(OutboxMessage, int(request.matchdict["id"]))
-    if message is None:
-        raise HTTPNotFound()
-    return message
+    return object_or_404(request, OutboxMessage, request.matchdict["id"])
 
 
 @view_config(route_name="admin.mail", renderer="admin/mail.jinja2", permission=Permission.MAIL_VIEW)

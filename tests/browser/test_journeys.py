@@ -118,7 +118,7 @@ def test_staff_reach_users_and_mail(page, user_factory):
     expect(users.get_by_role("row").filter(has_text=visitor_email)).to_have_count(1)
     expect(users.get_by_role("row").filter(has_text=staff.email)).to_have_count(1)
 
-    staff_nav.get_by_role("link", name=text("Sent email")).click()
+    staff_nav.get_by_role("link", name=text("Outgoing email")).click()
     expect(page).to_have_url(re.compile(r"/admin/mail$"))
     row = page.get_by_role("table").get_by_role("row").filter(has_text=visitor_email)
     expect(row).to_have_count(1)

@@ -1,3 +1,4 @@
+
 """Accounts through the real app: sign-up, verification, login, lockout, reset, profile, email change."""
 
 import datetime
@@ -6,6 +7,7 @@ from unittest import mock
 from urllib.parse import quote
 
 import pytest
+import webtest
 from itsdangerous.timed import TimestampSigner
 
 from dimoskopio.accounts.services import TokenPurpose, TokenService, check_password
@@ -615,3 +617,20 @@ def test_a_forged_session_cookie_is_ignored(testapp, logged_in):
     testapp.set_cookie("dimoskopio_session", tampered(session))
 
     assert not is_logged_in(testapp)
+
+
+def test_emailed_links_use_the_public_address_not_the_host_header(app, user_factory, outbox):
+    user_factory(email="hosted@example.gr")
+    forged = webtest.TestApp(app, extra_environ={"HTTP_HOST": "attacker.example"})
+    form = forged.get("/account/reset").forms["reset-form"]
+    form["email"] = "hosted@example.gr"
+    form.submit(status=303)
+    [message] = outbox()
+    body = message.get_body(("plain",)).get_content()
+    assert "attacker.example" not in body
+    assert "http://localhost/account/reset/confirm?token=" in body
+
+
+def test_json_views_set_no_session_cookie(testapp):
+    response = testapp.get("/healthz")
+    assert "Set-Cookie" not in response.headers

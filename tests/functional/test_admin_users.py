@@ -4,7 +4,6 @@ import pytest
 
 from dimoskopio.accounts import views as account_views
 from dimoskopio.accounts.models import Role
-from tests.conftest import TEST_DB
 from tests.functional.conftest import csrf_token, reload
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -132,8 +131,6 @@ def test_search_finds_people_by_part_of_their_email_or_name(testapp, logged_in, 
     assert found("_") == 0
 
 
-@pytest.mark.xfail(TEST_DB == "sqlite", strict=True,
-                   reason="SQLite's lower() folds only ASCII; dimoskopio/db.py could register a Unicode lower()")
 def test_search_ignores_the_case_of_greek_letters(testapp, logged_in, user_factory):
     user_factory(email="zach@example.gr", name="Ζαχαρίας Ξενάκης")
     logged_in(Role.STAFF)
