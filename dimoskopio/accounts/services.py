@@ -20,7 +20,9 @@ PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\]+\.[^@\s<>(),;:\"\[\]\\]{2,}$")
 
-_hasher = argon2.PasswordHasher()
+# RFC 9106's second recommendation (argon2id, 64 MiB, 3 passes): strong, and light enough for a web app.
+PASSWORD_HASH_PARAMETERS = argon2.profiles.RFC_9106_LOW_MEMORY
+_hasher = argon2.PasswordHasher.from_parameters(PASSWORD_HASH_PARAMETERS)
 # Verified against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash("dimoskopio-timing-equaliser")
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-import argon2
 import pytest
 import webtest
 from markupsafe import escape
@@ -14,7 +13,6 @@ from pyramid.request import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dimoskopio.accounts import services as account_services
 from dimoskopio.accounts.models import User
 from dimoskopio.config import make_configurator
 from dimoskopio.i18n import _
@@ -91,18 +89,6 @@ def new_client(app: Any) -> webtest.TestApp:
 
 def switch_language(testapp: webtest.TestApp, locale_name: str) -> webtest.TestResponse:
     return testapp.get("/").forms[0].submit("locale", value=locale_name)
-
-
-@pytest.fixture
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with the smallest cost, also for the dummy hash that unknown-email logins verify.
-
-    tests/conftest.py lowers the cost of new hashes only; the production parameters take about
-    half a second per hash on a busy test machine. tests/unit/test_accounts_services.py checks them.
-    """
-    cheap = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(account_services, "_hasher", cheap)
-    monkeypatch.setattr(account_services, "_DUMMY_HASH", cheap.hash("dimoskopio-timing-equaliser"))
 
 
 @pytest.fixture

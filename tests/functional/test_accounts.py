@@ -27,8 +27,6 @@ from tests.functional.conftest import (
     user_count,
 )
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 NEW_PASSWORD = "a brand new passphrase"
 
 

@@ -6,8 +6,6 @@ from dimoskopio.accounts import views as account_views
 from dimoskopio.accounts.models import Role
 from tests.functional.conftest import csrf_token, reload
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 
 def role_form(page, user):
     action = f"/admin/users/{user.id}/role"

@@ -15,8 +15,6 @@ from dimoskopio.mail.models import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
 from tests.functional.conftest import ENVIRON, login, queued_mail, reload, user_count
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 PASSWORD = "a long enough password"
 HUGE = 10_000
 SQL_INJECTIONS = ["' OR 1=1 --", '"; DROP TABLE users; --', "maria@example.gr' --", "1; DELETE FROM users"]

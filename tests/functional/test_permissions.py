@@ -16,8 +16,6 @@ from dimoskopio.accounts.models import Role
 from dimoskopio.security import RootFactory, role_principal
 from tests.functional.conftest import csrf_token, login, new_client
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 # A placeholder in a route pattern: {name} or {name:regex}, the regex possibly holding {m,n}.
 PLACEHOLDER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^{}]*\})*))?\}")
 STAR = re.compile(r"\*(\w+)$")
