@@ -137,20 +137,38 @@ def authenticate(
     if user is None or not user.is_active:
         _hasher.verify(_DUMMY_HASH, "dimoskopio-timing-equaliser")
         return LoginResult(LoginOutcome.INVALID)
+    checked = confirm_password(user, password, max_failed, lockout, now)
+    if checked.outcome is not LoginOutcome.OK:
+        return checked
+    if not user.is_verified:
+        return LoginResult(LoginOutcome.UNVERIFIED, user=user)
+    user.last_login_at = now
+    return LoginResult(LoginOutcome.OK, user=user)
+
+
+def confirm_password(
+    user: User,
+    password: str,
+    max_failed: int,
+    lockout: datetime.timedelta,
+    now: datetime.datetime | None = None,
+) -> LoginResult:
+    """Check the password of a known account (at login, or again before a sensitive change).
+
+    Wrong guesses count the same everywhere, so the change-password form is no way around the lockout.
+    """
+    now = now or utcnow()
     if user.locked_until is not None and user.locked_until > now:
-        return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+        return LoginResult(LoginOutcome.LOCKED, user=user, locked_until=user.locked_until)
     if not check_password(user, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failed:
             user.locked_until = now + lockout
             user.failed_logins = 0
-            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
-        return LoginResult(LoginOutcome.INVALID)
+            return LoginResult(LoginOutcome.LOCKED, user=user, locked_until=user.locked_until)
+        return LoginResult(LoginOutcome.INVALID, user=user)
     user.failed_logins = 0
     user.locked_until = None
-    if not user.is_verified:
-        return LoginResult(LoginOutcome.UNVERIFIED, user=user)
-    user.last_login_at = now
     return LoginResult(LoginOutcome.OK, user=user)
 
 

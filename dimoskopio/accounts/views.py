@@ -207,6 +207,24 @@ def reset_confirm(request: Request) -> Any:
     return {"form": form, "token": token}
 
 
+def _current_password_confirmed(request: Request, form: Any) -> bool:
+    """Re-check the password before a sensitive change; wrong guesses count towards the lockout."""
+    settings = request.registry.settings
+    result = services.confirm_password(
+        request.user, form.current_password.data,
+        max_failed=settings["accounts.max_failed_logins"],
+        lockout=datetime.timedelta(minutes=settings["accounts.lockout_minutes"]),
+    )
+    if result.outcome is LoginOutcome.LOCKED:
+        form.add_error("current_password", _(
+            "Too many wrong passwords. For your safety, changes to this account are paused for "
+            "${minutes} minutes.", mapping={"minutes": settings["accounts.lockout_minutes"]},
+        ))
+    elif result.outcome is LoginOutcome.INVALID:
+        form.add_error("current_password", _("Your current password is not correct."))
+    return result.outcome is LoginOutcome.OK
+
+
 @view_config(route_name="accounts.profile", renderer="accounts/profile.jinja2", permission=Permission.ACCOUNT)
 def profile(request: Request) -> Any:
     user = request.user
@@ -225,16 +243,13 @@ def profile(request: Request) -> Any:
 def change_password(request: Request) -> Any:
     user = request.user
     form = ChangePasswordForm(request)
-    if request.method == "POST" and form.validate():
-        if not services.check_password(user, form.current_password.data):
-            form.add_error("current_password", _("Your current password is not correct."))
-        else:
-            services.set_password(user, form.password.data)
-            send_email(request, "password-changed", user.email, {"name": user.name,
-                       "reset_url": request.public_url("accounts.reset")}, locale_name=user.locale)
-            headers = remember(request, user.id)
-            request.flash_message(_("Your password has been changed. Other devices have been logged out."))
-            return HTTPSeeOther(request.route_path("accounts.profile"), headers=headers)
+    if request.method == "POST" and form.validate() and _current_password_confirmed(request, form):
+        services.set_password(user, form.password.data)
+        send_email(request, "password-changed", user.email, {"name": user.name,
+                   "reset_url": request.public_url("accounts.reset")}, locale_name=user.locale)
+        headers = remember(request, user.id)
+        request.flash_message(_("Your password has been changed. Other devices have been logged out."))
+        return HTTPSeeOther(request.route_path("accounts.profile"), headers=headers)
     return {"form": form}
 
 
@@ -242,27 +257,26 @@ def change_password(request: Request) -> Any:
 def change_email(request: Request) -> Any:
     user = request.user
     form = ChangeEmailForm(request)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and form.validate() and _current_password_confirmed(request, form):
         new_email = services.normalize_email(form.email.data)
-        if not services.check_password(user, form.current_password.data):
-            form.add_error("current_password", _("Your current password is not correct."))
-        elif new_email == user.email:
+        if new_email == user.email:
             form.add_error("email", _("This is already your email address."))
-        else:
-            if services.find_user_by_email(request.dbsession, new_email) is None:
-                services.start_email_change(user, new_email)
-                send_email(request, "email-change-confirm", new_email, {
-                    "name": user.name,
-                    "link": _link(request, "accounts.email_confirm", TokenPurpose.CHANGE_EMAIL, user),
-                    "hours": int(services.TOKEN_MAX_AGE[TokenPurpose.CHANGE_EMAIL].total_seconds() // 3600),
-                }, locale_name=user.locale)
-                send_email(request, "email-change-notice", user.email, {"name": user.name},
-                           locale_name=user.locale)
-            request.flash_message(_(
-                "We have emailed a confirmation link to the "
-                "new address. Your email changes when you follow it."
-            ), "info")
-            return HTTPSeeOther(request.route_path("accounts.profile"))
+            return {"form": form, "user": user}
+        # The same answer whether or not the address is taken: the form does not reveal accounts.
+        if services.find_user_by_email(request.dbsession, new_email) is None:
+            services.start_email_change(user, new_email)
+            send_email(request, "email-change-confirm", new_email, {
+                "name": user.name,
+                "link": _link(request, "accounts.email_confirm", TokenPurpose.CHANGE_EMAIL, user),
+                "hours": int(services.TOKEN_MAX_AGE[TokenPurpose.CHANGE_EMAIL].total_seconds() // 3600),
+            }, locale_name=user.locale)
+            send_email(request, "email-change-notice", user.email, {"name": user.name},
+                       locale_name=user.locale)
+        request.flash_message(_(
+            "We have emailed a confirmation link to the "
+            "new address. Your email changes when you follow it."
+        ), "info")
+        return HTTPSeeOther(request.route_path("accounts.profile"))
     return {"form": form, "user": user}
 
 

@@ -632,3 +632,23 @@ def test_emailed_links_use_the_public_address_not_the_host_header(app, user_fact
 def test_json_views_set_no_session_cookie(testapp):
     response = testapp.get("/healthz")
     assert "Set-Cookie" not in response.headers
+
+
+def test_guessing_the_current_password_on_the_change_forms_counts_towards_the_lockout(
+    testapp, logged_in, dbsession
+):
+    user = logged_in()
+    for attempt in range(5):
+        form = testapp.get("/account/password").forms["password-form"]
+        form["current_password"] = f"wrong guess {attempt}"
+        form["password"] = "a brand new password"
+        form["password_confirm"] = "a brand new password"
+        response = form.submit()
+    assert 'id="current_password-error"' in response.text
+    form = testapp.get("/account/email").forms["email-form"]
+    form["email"] = "new-address@example.gr"
+    form["current_password"] = DEFAULT_PASSWORD
+    form.submit()
+    refreshed = reload(dbsession, user)
+    assert refreshed.locked_until is not None, "five wrong guesses lock the account"
+    assert refreshed.pending_email is None, "even the right password is refused while locked"
