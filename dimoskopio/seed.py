@@ -25,11 +25,16 @@ _GREEK_TO_LATIN = {
 }
 
 
+_GREEK_DIGRAPHS = {"ου": "ou", "αυ": "av", "ευ": "ev", "γγ": "ng", "γκ": "gk", "γχ": "nch"}
+
+
 def transliterate(text: str) -> str:
     """Greek to Latin letters for demo email addresses (ELOT 743, simplified)."""
     plain = "".join(
         ch for ch in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(ch) != "Mn"
     )
+    for digraph, latin in _GREEK_DIGRAPHS.items():
+        plain = plain.replace(digraph, latin)
     return "".join(_GREEK_TO_LATIN.get(ch, ch) for ch in plain if ch.isalnum() or ch in "._-")
 
 
