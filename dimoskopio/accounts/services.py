@@ -172,11 +172,16 @@ def confirm_password(
     return LoginResult(LoginOutcome.OK, user=user)
 
 
+def end_all_sessions(user: User) -> None:
+    """Every session cookie issued so far stops working (lost phone, shared computer)."""
+    user.session_generation += 1
+
+
 def set_password(user: User, password: str) -> None:
     """New password; every other session of this user is logged out."""
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    user.session_generation += 1
+    end_all_sessions(user)
     user.failed_logins = 0
     user.locked_until = None
 

@@ -280,6 +280,14 @@ def change_email(request: Request) -> Any:
     return {"form": form, "user": user}
 
 
+@view_config(route_name="accounts.logout_others", request_method="POST", permission=Permission.ACCOUNT)
+def logout_other_devices(request: Request) -> Response:
+    services.end_all_sessions(request.user)
+    headers = remember(request, request.user.id)
+    request.flash_message(_("You have been logged out on every other device."))
+    return HTTPSeeOther(request.route_path("accounts.profile"), headers=headers)
+
+
 @view_config(route_name="accounts.email_confirm", renderer="accounts/token_error.jinja2")
 def confirm_email_change(request: Request) -> Any:
     try:

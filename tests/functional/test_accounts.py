@@ -652,3 +652,25 @@ def test_guessing_the_current_password_on_the_change_forms_counts_towards_the_lo
     refreshed = reload(dbsession, user)
     assert refreshed.locked_until is not None, "five wrong guesses lock the account"
     assert refreshed.pending_email is None, "even the right password is refused while locked"
+
+
+def test_logging_out_other_devices_ends_their_sessions_but_not_this_one(app, testapp, logged_in):
+    user = logged_in()
+    other_device = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    assert login(other_device, user.email).status_int == 303
+    assert other_device.get("/account").status_int == 200
+
+    testapp.get("/account").forms["logout-others-form"].submit().follow()
+
+    assert testapp.get("/account").status_int == 200
+    assert other_device.get("/account").status_int == 303, "the other device is sent to the login page"
+
+
+def test_form_errors_are_summarised_with_links_to_the_fields(testapp):
+    form = testapp.get("/signup").forms["signup-form"]
+    form["email"] = "not an email"
+    page = form.submit()
+    assert 'class="notice notice-error error-summary"' in page.text
+    assert 'href="#email"' in page.text
+    assert 'href="#name"' in page.text
+    assert "<title>" in page.text and page.text.index("<title>") < page.text.index("Δημοσκόπιο")
