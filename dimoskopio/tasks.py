@@ -5,6 +5,7 @@ sees data that was rolled back and never runs before the data it needs is visibl
 """
 
 import contextlib
+import datetime
 import functools
 import logging
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from pyramid.scripting import prepare
 
 log = logging.getLogger(__name__)
 
-__all__ = ["crontab", "huey", "periodic_task", "run_pending_tasks", "task"]
+__all__ = ["crontab", "enqueue", "huey", "periodic_task", "run_pending_tasks", "schedule", "task"]
 
 huey = Huey("dimoskopio", results=False, utc=True, storage_class=MemoryStorage)
 _state: dict[str, Registry] = {}
@@ -89,6 +90,20 @@ def enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: A
         except Exception:
             # The work it stood for is recorded in the database and picked up by a sweep.
             log.exception("could not enqueue %s", task_wrapper.func.__name__)
+
+    request.tm.get().addAfterCommitHook(after_commit)
+
+
+def schedule(request: Request, task_wrapper: TaskWrapper, eta: datetime.datetime, *args: Any) -> None:
+    """Run a task at `eta` (an aware datetime), once the current transaction commits."""
+
+    def after_commit(succeeded: bool) -> None:
+        if not succeeded:
+            return
+        try:
+            task_wrapper.schedule(args=args, eta=eta)
+        except Exception:
+            log.exception("could not schedule %s", task_wrapper.func.__name__)
 
     request.tm.get().addAfterCommitHook(after_commit)
 

@@ -44,6 +44,9 @@ FIRST_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 6 * 3600
 # A message claimed this long ago by a worker that never reported back is tried again.
 CLAIM_LEASE = datetime.timedelta(minutes=10)
+# Each message has its own task (sent after commit, or scheduled for its retry); the sweep only
+# rescues messages whose task was lost, so it leaves alone those due for less than this.
+SWEEP_GRACE = datetime.timedelta(minutes=5)
 
 
 class MailDeliveryError(Exception):
@@ -319,8 +322,8 @@ def record_delivery(dbsession: Session, message_id: int, provider_message_id: st
 
 
 def record_failure(dbsession: Session, message_id: int, error: MailDeliveryError,
-                   now: datetime.datetime) -> OutboxStatus:
-    """Schedule a retry with back-off, or stop trying (the message is kept, never deleted)."""
+                   now: datetime.datetime) -> OutboxMessage:
+    """Set the next attempt with back-off, or stop trying (the message is kept, never deleted)."""
     message = dbsession.get(OutboxMessage, message_id)
     message.last_error = str(error)[:2000]
     if error.transient and message.attempts < MAX_ATTEMPTS:
@@ -330,16 +333,17 @@ def record_failure(dbsession: Session, message_id: int, error: MailDeliveryError
         )
     else:
         message.status = OutboxStatus.FAILED
-    return message.status
+    return message
 
 
-def due_message_ids(dbsession: Session, now: datetime.datetime, limit: int = 500) -> list[int]:
-    """Messages waiting for delivery, including ones whose worker vanished mid-send."""
+def overdue_message_ids(dbsession: Session, now: datetime.datetime, limit: int = 500) -> list[int]:
+    """Messages whose delivery task was lost (enqueue failed, queue flushed, worker vanished)."""
     query = (
         select(OutboxMessage.id)
         .where(
             or_(
-                (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.PENDING)
+                & (OutboxMessage.next_attempt_at <= now - SWEEP_GRACE),
                 (OutboxMessage.status == OutboxStatus.SENDING)
                 & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
             )

@@ -5,15 +5,16 @@ import logging
 from pyramid.request import Request
 
 from dimoskopio.db import utcnow
+from dimoskopio.mail.models import OutboxStatus
 from dimoskopio.mail.services import (
     IMailer,
     MailDeliveryError,
     claim_message,
-    due_message_ids,
+    overdue_message_ids,
     record_delivery,
     record_failure,
 )
-from dimoskopio.tasks import crontab, periodic_task, task
+from dimoskopio.tasks import crontab, periodic_task, schedule, task
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,16 @@ def deliver_message(request: Request, message_id: int) -> None:
     try:
         provider_id = mailer.send(message)
     except MailDeliveryError as error:
-        status = record_failure(request.dbsession, message_id, error, utcnow())
-        log.warning("mail %s to outbox %s: %s (now %s)", message.template, message_id, error, status)
+        failed = record_failure(request.dbsession, message_id, error, utcnow())
+        log.warning("mail %s to outbox %s: %s (now %s)", message.template, message_id, error, failed.status)
+        if failed.status is OutboxStatus.PENDING:
+            schedule(request, deliver_message, failed.next_attempt_at, message_id)
         return
     record_delivery(request.dbsession, message_id, provider_id, utcnow())
 
 
 @periodic_task(crontab(minute="*"))
 def sweep_outbox(request: Request) -> None:
-    """Pick up retries that are due and messages whose enqueue or worker was lost."""
-    for message_id in due_message_ids(request.dbsession, utcnow()):
+    """Rescue messages whose delivery task was lost; the claim keeps a message from going twice."""
+    for message_id in overdue_message_ids(request.dbsession, utcnow()):
         deliver_message(message_id)

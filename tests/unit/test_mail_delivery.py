@@ -15,6 +15,7 @@ from dimoskopio.mail.models import OutboxMessage, OutboxStatus
 from dimoskopio.mail.services import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
+    SWEEP_GRACE,
     FileMailer,
     IMailer,
     SendGridMailer,
@@ -23,7 +24,7 @@ from dimoskopio.mail.services import (
     retry_delay_seconds,
 )
 from dimoskopio.mail.tasks import sweep_outbox
-from dimoskopio.tasks import task_request
+from dimoskopio.tasks import huey, task_request
 from tests.sendgrid_server import SendGridServer
 
 CONTEXT = {"name": "Ελένη Σταυρακάκη", "link": "http://localhost/account/verify?token=abc", "hours": 72}
@@ -169,15 +170,18 @@ def test_rate_limited_message_is_retried_after_the_back_off(app, dbsession, send
     assert row.attempts == 1
     assert "429" in row.last_error
     assert row.next_attempt_at >= before + datetime.timedelta(seconds=600)
+    [retry] = huey.scheduled()
+    assert retry.eta == row.next_attempt_at.replace(tzinfo=None), "the retry is scheduled for then"
 
-    with task_request():
-        sweep_outbox.call_local()
+    sweep_outbox.call_local()
     assert run_tasks() == 0, "not due yet: the sweep leaves it alone"
 
+    # Ten minutes later: the scheduled retry runs.
     row.next_attempt_at = utcnow() - datetime.timedelta(seconds=1)
     dbsession.commit()
-    sweep_outbox.call_local()
-    assert run_tasks() == 1
+    later = retry.eta + datetime.timedelta(seconds=1)
+    for due in huey.read_schedule(later):
+        huey.execute(due, timestamp=later)
     row = load(dbsession, message_id)
     assert row.status is OutboxStatus.SENT
     assert row.attempts == 2
@@ -255,12 +259,16 @@ def test_a_message_is_claimed_by_one_worker_only(app, dbsession):
         assert reclaimed.attempts == 2
 
 
-def test_sweep_delivers_messages_whose_enqueue_was_lost(app, dbsession, run_tasks, mail_dir):
-    queue()
-    from dimoskopio.tasks import huey
-
+def test_sweep_delivers_messages_whose_task_was_lost(app, dbsession, run_tasks, mail_dir):
+    message_id = queue()
     huey.flush()
     assert run_tasks() == 0
+    sweep_outbox.call_local()
+    assert run_tasks() == 0, "a message just queued is its own task's job, not the sweep's"
+
+    row = load(dbsession, message_id)
+    row.next_attempt_at = utcnow() - SWEEP_GRACE - datetime.timedelta(seconds=1)
+    dbsession.commit()
     sweep_outbox.call_local()
     assert run_tasks() == 1
     assert len(list(mail_dir.glob("*.eml"))) == 1
