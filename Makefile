@@ -1,4 +1,5 @@
 # Dimoskopio: `make run` to try it, `make test` to check it, `make bench` to measure it.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.py | cksum | cut -d' ' -f1)
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools<81' wheel
 	$(BIN)/pip install --quiet -e '.[test]'
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -39,7 +40,7 @@ run: setup
 	@$(BIN)/dimoskopio-worker $(CONFIG) & worker=$$!; \
 	    $(BIN)/pserve $(CONFIG) & web=$$!; \
 	    trap 'kill $$worker $$web 2>/dev/null; wait; exit 0' INT TERM; \
-	    wait
+	    wait -n; status=$$?; kill $$worker $$web 2>/dev/null; wait; exit $$status
 
 ## The whole suite, on SQLite and again on PostgreSQL.
 test: setup

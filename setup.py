@@ -15,6 +15,8 @@ INSTALL_REQUIRES = [
     "pyramid_tm>=2.5",
     "redis>=5,<9",
     "sendgrid>=6.11,<7",
+    # Pyramid 2.1 imports pkg_resources, which setuptools 81 deprecates and later releases drop.
+    "setuptools>=68,<81",
     "sqlalchemy>=2.0.25,<2.2",
     "transaction>=4.0",
     "waitress>=3.0",

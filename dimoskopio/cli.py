@@ -60,8 +60,13 @@ def seed(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("config_uri")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the amount of data (e.g. 10)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (same seed, same data)")
+    parser.add_argument("--allow-public-site", action="store_true",
+                        help="seed even though base_url is https (the demo accounts have published passwords)")
     args = parser.parse_args(argv)
     with _bootstrap(args.config_uri) as env:
+        if env["registry"].settings["dimoskopio.secure_cookies"] and not args.allow_public_site:
+            sys.exit("Refusing to seed a site served over https: the demo staff accounts have passwords "
+                     "printed in the README. Pass --allow-public-site for a public demo.")
         request = env["request"]
         with request.tm:
             if not database_is_empty(request.dbsession):

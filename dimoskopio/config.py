@@ -71,6 +71,7 @@ def normalize_settings(settings: dict[str, Any]) -> dict[str, Any]:
     settings.setdefault("pyramid.default_locale_name", settings["dimoskopio.default_locale"])
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("retry.attempts", "3")
+    settings.setdefault("retry.activate_hook", "dimoskopio.web.retry_attempts")
     settings.setdefault("jinja2.directories", str(Path(__file__).parent.parent / "templates"))
     settings.setdefault("jinja2.i18n.domain", "dimoskopio")
     settings.setdefault("jinja2.undefined", "strict")

@@ -53,14 +53,6 @@ def negotiate_locale(request: Request) -> str:
     return request.registry.settings["dimoskopio.default_locale"]
 
 
-def _timezone(request: Request) -> ZoneInfo:
-    return request.registry["timezone"]
-
-
-def to_local(value: datetime.datetime, tz: ZoneInfo) -> datetime.datetime:
-    return value.astimezone(tz)
-
-
 def format_datetime(
     value: datetime.datetime | None, locale_name: str, tz: ZoneInfo, format: str = "medium"
 ) -> str:
@@ -78,13 +70,8 @@ def format_date(value: datetime.date | datetime.datetime | None, locale_name: st
     return babel_dates.format_date(value, format=format, locale=locale_name)
 
 
-def translate(request: Request, message: str, mapping: dict[str, Any] | None = None) -> str:
-    return request.localizer.translate(_(message, mapping=mapping))
-
-
 def includeme(config: Configurator) -> None:
     settings = config.get_settings()
     config.registry["timezone"] = ZoneInfo(settings["dimoskopio.timezone"])
     config.add_translation_dirs("dimoskopio:locale")
     config.set_locale_negotiator(negotiate_locale)
-    config.add_request_method(_timezone, "timezone", reify=True)

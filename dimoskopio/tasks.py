@@ -61,11 +61,16 @@ def _in_request(func: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+# A task that fails (say, on a deadlock) is tried again a little later; tasks must therefore be
+# idempotent, which the outbox claim and similar checks make them.
+DEFAULT_TASK_OPTIONS = {"retries": 3, "retry_delay": 30}
+
+
 def task(**options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
     """Declare a background task; the function receives a request as its first argument."""
 
     def decorator(func: Callable[..., Any]) -> TaskWrapper:
-        return huey.task(**options)(_in_request(func))
+        return huey.task(**{**DEFAULT_TASK_OPTIONS, **options})(_in_request(func))
 
     return decorator
 
@@ -120,10 +125,6 @@ def run_pending_tasks(limit: int = 1000) -> int:
     return executed
 
 
-def _request_enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: Any) -> None:
-    enqueue(request, task_wrapper, *args, **kwargs)
-
-
 def includeme(config: Configurator) -> None:
     configure_huey(config.get_settings(), config.registry)
-    config.add_request_method(_request_enqueue, "enqueue")
+    config.add_request_method(enqueue, "enqueue")

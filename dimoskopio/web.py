@@ -4,6 +4,7 @@ import datetime
 import logging
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from pyramid.config import Configurator
@@ -20,6 +21,7 @@ from pyramid.httpexceptions import (
 )
 from pyramid.request import Request
 from pyramid.response import Response
+from pyramid.threadlocal import get_current_registry
 from pyramid.view import (
     exception_view_config,
     forbidden_view_config,
@@ -42,6 +44,7 @@ from dimoskopio.i18n import (
 log = logging.getLogger(__name__)
 
 LOCALE_COOKIE_MAX_AGE = 365 * 24 * 3600
+JINJA2_SETUP_ORDER = 999
 
 
 def safe_next_url(request: Request, candidate: str | None, default_route: str = "home") -> str:
@@ -55,13 +58,30 @@ def safe_next_url(request: Request, candidate: str | None, default_route: str = 
     return request.route_path(default_route)
 
 
+MAX_PAGE = 100_000
+
+
+def requested_page(request: Request) -> int:
+    """The `page` query parameter as a sane page number (1 for anything else)."""
+    raw = request.GET.get("page", "1")
+    # Length first: Python refuses to parse integers of thousands of digits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or int(raw) == 0:
+        return 1
+    return min(int(raw), MAX_PAGE)
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
 # The largest id an integer column holds (PostgreSQL); a larger one in a URL names no row.
 MAX_ID = 2**31 - 1
 
 
 def object_or_404(request: Request, model: type[Any], raw_id: str) -> Any:
     """The row with the id from the URL, or 404 for a missing row or an id no row can have."""
-    if not (raw_id.isascii() and raw_id.isdigit() and 0 < int(raw_id) <= MAX_ID):
+    # Length first: Python refuses to parse integers of thousands of digits.
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
         raise HTTPNotFound()
     found = request.dbsession.get(model, int(raw_id))
     if found is None:
@@ -86,21 +106,16 @@ def flash(request: Request, message: Any, queue: str = "success", locale_name: s
 
 @pass_context
 def _format_datetime_filter(context: Any, value: datetime.datetime | None, format: str = "medium") -> str:
-    request = context.get("request")
-    locale_name = context.get("locale_name") or request.locale_name
-    return format_datetime(value, locale_name, _template_timezone(context), format)
+    return format_datetime(value, context["locale_name"], _timezone(), format)
 
 
 @pass_context
 def _format_date_filter(context: Any, value: Any, format: str = "long") -> str:
-    request = context.get("request")
-    locale_name = context.get("locale_name") or request.locale_name
-    return format_date(value, locale_name, _template_timezone(context), format)
+    return format_date(value, context["locale_name"], _timezone(), format)
 
 
-def _template_timezone(context: Any) -> Any:
-    from pyramid.threadlocal import get_current_registry
-
+def _timezone() -> ZoneInfo:
+    # Templates of emails have no request in their context; the registry is there in both cases.
     return get_current_registry()["timezone"]
 
 
@@ -140,6 +155,15 @@ def refuse_undecodable_urls(event: ContextFound) -> None:
     """...and then refused with a 400 page (raised here, where the page has its context)."""
     if event.request.environ.get(UNDECODABLE_URL):
         raise HTTPBadRequest()
+
+
+def retry_attempts(request: Request) -> int | None:
+    """pyramid_retry's hook: an oversized body gets one attempt, so that the retry policy does not
+    buffer it (to replay it) before `refuse_oversized_bodies` answers 413 without reading it."""
+    limit = request.registry.settings["dimoskopio.max_request_bytes"]
+    if request.content_length is not None and request.content_length > limit:
+        return 1
+    return None
 
 
 @subscriber(ContextFound)
@@ -278,11 +302,15 @@ def server_error(exc: Exception, request: Request) -> Response:
 
 def includeme(config: Configurator) -> None:
     config.add_static_view("static", "dimoskopio:static", cache_max_age=24 * 3600)
-    config.commit()
-    environment = config.get_jinja2_environment()
-    environment.filters["datetime"] = _format_datetime_filter
-    environment.filters["date"] = _format_date_filter
-    environment.policies["ext.i18n.trimmed"] = True
+
+    def configure_jinja2() -> None:
+        environment = config.get_jinja2_environment()
+        environment.filters["datetime"] = _format_datetime_filter
+        environment.filters["date"] = _format_date_filter
+        environment.policies["ext.i18n.trimmed"] = True
+
+    # After pyramid_jinja2 has created its environment (an action of its own).
+    config.action(None, configure_jinja2, order=JINJA2_SETUP_ORDER)
     config.add_route("home", "/")
     config.add_route("language", "/language")
     config.add_route("healthz", "/healthz")

@@ -6,4 +6,4 @@ from pyramid.view import view_config
 
 @view_config(route_name="events.index", renderer="events/index.jinja2")
 def index(request: Request) -> dict[str, Any]:
-    return {"events": []}
+    return {}

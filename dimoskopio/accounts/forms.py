@@ -33,6 +33,10 @@ def _strong_password(form: Form, field: Any) -> None:
 def _password_field(label: Any) -> PasswordField:
     return PasswordField(
         label,
+        description=_(
+            "At least ${min} characters. A short sentence is easy to remember and hard to guess.",
+            mapping={"min": PASSWORD_MIN_LENGTH},
+        ),
         validators=[Required(), Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH), _strong_password],
     )
 

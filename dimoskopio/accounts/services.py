@@ -10,8 +10,9 @@ from typing import Any
 
 import argon2
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, object_session
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.db import utcnow
@@ -104,9 +105,35 @@ def create_user(
         locale=locale,
         email_verified_at=utcnow() if verified else None,
     )
-    dbsession.add(user)
-    dbsession.flush()
+    try:
+        # A savepoint: two sign-ups with one address at once leave the loser's transaction usable.
+        with dbsession.begin_nested():
+            dbsession.add(user)
+    except IntegrityError as error:
+        raise EmailTaken(email) from error
     return user
+
+
+@dataclass
+class SignUp:
+    """What a sign-up did: `created` a new account, or found `user` already there (None when a
+    simultaneous sign-up with the same address won the race)."""
+
+    user: User | None
+    created: bool
+
+
+def sign_up(dbsession: Session, email: str, name: str, password: str, locale: str) -> SignUp:
+    """Create an unverified account, or report the existing one, in about the same time either way
+    so that the sign-up form does not reveal who has an account."""
+    existing = find_user_by_email(dbsession, email)
+    if existing is not None:
+        spend_password_time(password)
+        return SignUp(existing, created=False)
+    try:
+        return SignUp(create_user(dbsession, email, name, password, locale=locale), created=True)
+    except EmailTaken:
+        return SignUp(None, created=False)
 
 
 class LoginOutcome(enum.StrEnum):
@@ -161,8 +188,17 @@ def confirm_password(
     if user.locked_until is not None and user.locked_until > now:
         return LoginResult(LoginOutcome.LOCKED, user=user, locked_until=user.locked_until)
     if not check_password(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failed:
+        # Counted in the database, not in Python: parallel guesses must not overwrite each other.
+        dbsession = object_session(user)
+        failures = dbsession.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        dbsession.refresh(user)
+        if failures >= max_failed:
             user.locked_until = now + lockout
             user.failed_logins = 0
             return LoginResult(LoginOutcome.LOCKED, user=user, locked_until=user.locked_until)
@@ -243,9 +279,18 @@ def finish_email_change(dbsession: Session, user: User) -> None:
         raise TokenError("used")
     if find_user_by_email(dbsession, user.pending_email) is not None:
         raise EmailTaken(user.pending_email)
-    user.email = user.pending_email
-    user.pending_email = None
-    user.email_verified_at = utcnow()
+    new_email = user.pending_email
+    try:
+        with dbsession.begin_nested():
+            user.email = new_email
+            user.pending_email = None
+            user.email_verified_at = utcnow()
+    except IntegrityError as error:
+        raise EmailTaken(new_email) from error
+
+
+def count_users(dbsession: Session) -> int:
+    return dbsession.scalar(select(func.count()).select_from(User)) or 0
 
 
 def list_users(

@@ -24,10 +24,10 @@ from dimoskopio.accounts.forms import (
 from dimoskopio.accounts.models import ROLE_LABELS, Role, User
 from dimoskopio.accounts.services import LoginOutcome, TokenError, TokenPurpose
 from dimoskopio.forms import FORBIDDEN_CHARACTERS
-from dimoskopio.i18n import _, negotiate_locale
+from dimoskopio.i18n import LOCALE_COOKIE, _, negotiate_locale
 from dimoskopio.mail import send_email
 from dimoskopio.security import Permission
-from dimoskopio.web import object_or_404, safe_next_url
+from dimoskopio.web import object_or_404, page_count, requested_page, safe_next_url
 
 USERS_PER_PAGE = 50
 
@@ -36,6 +36,14 @@ TOKEN_ERRORS = {
     "invalid": _("This link is not valid. Check that you copied all of it, or ask for a new one."),
     "used": _("This link has already been used."),
 }
+
+
+def _lockout_policy(request: Request) -> dict[str, Any]:
+    settings = request.registry.settings
+    return {
+        "max_failed": settings["accounts.max_failed_logins"],
+        "lockout": datetime.timedelta(minutes=settings["accounts.lockout_minutes"]),
+    }
 
 
 def _tokens(request: Request) -> services.TokenService:
@@ -61,23 +69,18 @@ def signup(request: Request) -> Any:
         return HTTPSeeOther(request.route_path("accounts.profile"))
     form = SignupForm(request)
     if request.method == "POST" and form.validate():
-        existing = services.find_user_by_email(request.dbsession, form.email.data)
-        if existing is not None:
-            # Same answer, in about the same time, as a new sign-up: the form does not reveal who
-            # has an account.
-            services.spend_password_time(form.password.data)
+        outcome = services.sign_up(
+            request.dbsession, form.email.data, form.name.data, form.password.data, request.locale_name
+        )
+        if outcome.created:
+            send_verification_email(request, outcome.user)
+        elif outcome.user is not None:
             send_email(
-                request, "account-exists", existing.email,
-                {"name": existing.name, "login_url": request.public_url("accounts.login"),
+                request, "account-exists", outcome.user.email,
+                {"name": outcome.user.name, "login_url": request.public_url("accounts.login"),
                  "reset_url": request.public_url("accounts.reset")},
-                locale_name=existing.locale,
+                locale_name=outcome.user.locale,
             )
-        else:
-            user = services.create_user(
-                request.dbsession, form.email.data, form.name.data, form.password.data,
-                locale=request.locale_name,
-            )
-            send_verification_email(request, user)
         return HTTPSeeOther(request.route_path("accounts.signup_done"))
     return {"form": form}
 
@@ -128,9 +131,7 @@ def login(request: Request) -> Any:
     if request.method == "POST" and form.validate():
         settings = request.registry.settings
         result = services.authenticate(
-            request.dbsession, form.email.data, form.password.data,
-            max_failed=settings["accounts.max_failed_logins"],
-            lockout=datetime.timedelta(minutes=settings["accounts.lockout_minutes"]),
+            request.dbsession, form.email.data, form.password.data, **_lockout_policy(request)
         )
         if result.outcome is LoginOutcome.OK:
             headers = remember(request, result.user.id)
@@ -210,11 +211,7 @@ def reset_confirm(request: Request) -> Any:
 def _current_password_confirmed(request: Request, form: Any) -> bool:
     """Re-check the password before a sensitive change; wrong guesses count towards the lockout."""
     settings = request.registry.settings
-    result = services.confirm_password(
-        request.user, form.current_password.data,
-        max_failed=settings["accounts.max_failed_logins"],
-        lockout=datetime.timedelta(minutes=settings["accounts.lockout_minutes"]),
-    )
+    result = services.confirm_password(request.user, form.current_password.data, **_lockout_policy(request))
     if result.outcome is LoginOutcome.LOCKED:
         form.add_error("current_password", _(
             "Too many wrong passwords. For your safety, changes to this account are paused for "
@@ -234,7 +231,7 @@ def profile(request: Request) -> Any:
         user.locale = form.locale.data
         request.flash_message(_("Your profile has been saved."), locale_name=user.locale)
         response = HTTPSeeOther(request.route_path("accounts.profile"))
-        response.delete_cookie("dimoskopio_locale")
+        response.delete_cookie(LOCALE_COOKIE)
         return response
     return {"form": form, "user": user}
 
@@ -313,12 +310,9 @@ def users(request: Request) -> dict[str, Any]:
     search = FORBIDDEN_CHARACTERS.sub("", request.GET.get("q", ""))[:200]
     role_name = request.GET.get("role", "")
     role = Role(role_name) if role_name in {role.value for role in Role} else None
-    try:
-        page = max(1, min(int(request.GET.get("page", "1")), 100000))
-    except ValueError:
-        page = 1
+    page = requested_page(request)
     found, total = services.list_users(request.dbsession, search, role, page, USERS_PER_PAGE)
-    pages = max(1, -(-total // USERS_PER_PAGE))
+    pages = page_count(total, USERS_PER_PAGE)
     role_forms = {}
     for user in found:
         form = RoleForm(request, obj=user)

@@ -54,5 +54,10 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime.datetime | None]
 
+    @property
+    def can_be_sent_again(self) -> bool:
+        """Staff may retry a message only once delivery has stopped trying by itself."""
+        return self.status is OutboxStatus.FAILED
+
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} {self.status.value}>"

@@ -29,7 +29,7 @@ from sendgrid.helpers.mail import (
     SandBoxMode,
     To,
 )
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from zope.interface import Interface, implementer
 
@@ -286,15 +286,23 @@ def send_email(
     return message
 
 
+def _abandoned(now: datetime.datetime) -> Any:
+    """Claimed by a worker that never reported back (it crashed or was killed mid-send)."""
+    return (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_LEASE)
+
+
+def _deliverable(now: datetime.datetime, pending_since: datetime.datetime) -> Any:
+    return or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= pending_since),
+        _abandoned(now) & (OutboxMessage.attempts < MAX_ATTEMPTS),
+    )
+
+
 def claim_message(dbsession: Session, message_id: int, now: datetime.datetime) -> OutboxMessage | None:
     """Mark a due message as being sent by this worker; None if another worker has it or it is done."""
-    due = or_(
-        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
-        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
-    )
     claimed = dbsession.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, due)
+        .where(OutboxMessage.id == message_id, _deliverable(now, pending_since=now))
         .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -340,18 +348,41 @@ def overdue_message_ids(dbsession: Session, now: datetime.datetime, limit: int =
     """Messages whose delivery task was lost (enqueue failed, queue flushed, worker vanished)."""
     query = (
         select(OutboxMessage.id)
-        .where(
-            or_(
-                (OutboxMessage.status == OutboxStatus.PENDING)
-                & (OutboxMessage.next_attempt_at <= now - SWEEP_GRACE),
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
-            )
-        )
+        .where(_deliverable(now, pending_since=now - SWEEP_GRACE))
         .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
     )
     return list(dbsession.scalars(query))
+
+
+def give_up_abandoned_messages(dbsession: Session, now: datetime.datetime) -> int:
+    """Messages whose every attempt ended with the worker vanishing are failed, for staff to see."""
+    result = dbsession.execute(
+        update(OutboxMessage)
+        .where(_abandoned(now), OutboxMessage.attempts >= MAX_ATTEMPTS)
+        .values(status=OutboxStatus.FAILED, last_error="The worker stopped while sending, at every attempt.")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def list_messages(
+    dbsession: Session, status: OutboxStatus | None, page: int, per_page: int
+) -> tuple[list[OutboxMessage], int]:
+    """One page of the outbox, newest first, and how many messages there are in all."""
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    total = dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
+    messages = dbsession.scalars(
+        query.order_by(OutboxMessage.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return list(messages), total
+
+
+def count_by_status(dbsession: Session) -> dict[OutboxStatus, int]:
+    counted = dict(dbsession.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    return {status: counted.get(status, 0) for status in OutboxStatus}
 
 
 def requeue_message(request: Request, message: OutboxMessage) -> None:

@@ -10,6 +10,7 @@ from dimoskopio.mail.services import (
     IMailer,
     MailDeliveryError,
     claim_message,
+    give_up_abandoned_messages,
     overdue_message_ids,
     record_delivery,
     record_failure,
@@ -30,7 +31,11 @@ def deliver_message(request: Request, message_id: int) -> None:
     mailer = request.registry.getUtility(IMailer)
     try:
         provider_id = mailer.send(message)
-    except MailDeliveryError as error:
+    except Exception as error:
+        if not isinstance(error, MailDeliveryError):
+            # An error nobody foresaw (a TLS failure, a bug) is recorded and retried like any other.
+            log.exception("unexpected error delivering outbox %s", message_id)
+            error = MailDeliveryError(f"{type(error).__name__}: {error}", transient=True)
         failed = record_failure(request.dbsession, message_id, error, utcnow())
         log.warning("mail %s to outbox %s: %s (now %s)", message.template, message_id, error, failed.status)
         if failed.status is OutboxStatus.PENDING:
@@ -42,5 +47,7 @@ def deliver_message(request: Request, message_id: int) -> None:
 @periodic_task(crontab(minute="*"))
 def sweep_outbox(request: Request) -> None:
     """Rescue messages whose delivery task was lost; the claim keeps a message from going twice."""
-    for message_id in overdue_message_ids(request.dbsession, utcnow()):
-        deliver_message(message_id)
+    now = utcnow()
+    give_up_abandoned_messages(request.dbsession, now)
+    for message_id in overdue_message_ids(request.dbsession, now):
+        request.enqueue(deliver_message, message_id)

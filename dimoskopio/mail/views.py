@@ -6,13 +6,12 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import func, select
 
 from dimoskopio.i18n import _
 from dimoskopio.mail.models import OUTBOX_STATUS_LABELS, OutboxMessage, OutboxStatus
-from dimoskopio.mail.services import build_mime_message, requeue_message
+from dimoskopio.mail.services import build_mime_message, list_messages, requeue_message
 from dimoskopio.security import Permission
-from dimoskopio.web import object_or_404
+from dimoskopio.web import object_or_404, page_count, requested_page
 
 PER_PAGE = 50
 
@@ -25,23 +24,14 @@ def _message(request: Request) -> OutboxMessage:
 def outbox(request: Request) -> dict[str, Any]:
     status_name = request.GET.get("status", "")
     status = OutboxStatus(status_name) if status_name in {s.value for s in OutboxStatus} else None
-    try:
-        page = max(1, min(int(request.GET.get("page", "1")), 100000))
-    except ValueError:
-        page = 1
-    query = select(OutboxMessage)
-    if status is not None:
-        query = query.where(OutboxMessage.status == status)
-    total = request.dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
-    messages = request.dbsession.scalars(
-        query.order_by(OutboxMessage.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
-    ).all()
+    page = requested_page(request)
+    messages, total = list_messages(request.dbsession, status, page, PER_PAGE)
     return {
         "messages": messages,
         "status": status_name if status else "",
         "statuses": list(OutboxStatus),
         "page": page,
-        "pages": max(1, -(-total // PER_PAGE)),
+        "pages": page_count(total, PER_PAGE),
         "total": total,
         "backend": request.registry.settings["mail.backend"],
         "status_labels": OUTBOX_STATUS_LABELS,
@@ -67,7 +57,7 @@ def message_eml(request: Request) -> Response:
 @view_config(route_name="admin.mail.retry", request_method="POST", permission=Permission.MAIL_MANAGE)
 def retry(request: Request) -> Response:
     message = _message(request)
-    if message.status is OutboxStatus.FAILED:
+    if message.can_be_sent_again:
         requeue_message(request, message)
         request.flash_message(_("The message will be sent again."))
     return HTTPSeeOther(request.route_path("admin.mail.message", id=message.id))

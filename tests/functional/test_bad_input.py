@@ -435,10 +435,28 @@ def test_requests_with_bad_input_send_no_email(testapp, open_form, dbsession):
     assert queued_mail(dbsession) == []
 
 
-def test_an_oversized_request_body_is_refused_before_it_is_read(testapp):
+def test_an_oversized_request_body_gets_a_friendly_page(testapp):
     form = testapp.get("/login").forms["login-form"]
     form["email"] = "someone@example.gr"
     form["password"] = "x" * (1024 * 1024 + 10)
     response = form.submit(status=413)
     assert "<html" in response.text
     assert "Traceback" not in response.text
+
+
+def test_an_oversized_body_is_answered_without_being_read(app):
+    class UnreadableBody:
+        def read(self, *args):
+            raise AssertionError("the body was read")
+
+        readline = readlines = read
+
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/login", "SERVER_NAME": "localhost", "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost", "wsgi.url_scheme": "http", "wsgi.input": UnreadableBody(),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": str(50 * 1024 * 1024),
+    }
+    statuses = []
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses == ["413 Request Entity Too Large"]
+    assert b"<html" in body

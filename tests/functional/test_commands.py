@@ -162,3 +162,11 @@ def test_worker_process_delivers_queued_mail_and_stops_cleanly(app, database_url
     assert worker.returncode == 0, output
     dbsession.rollback()
     assert dbsession.get(OutboxMessage, message_id).status is OutboxStatus.SENT
+
+
+def test_seed_refuses_a_public_https_site(tmp_path):
+    ini = write_ini(tmp_path, f"sqlite:///{tmp_path / 'public.sqlite'}", **{"dimoskopio.base_url": "https://dimoskopio.example"})
+    initdb([str(ini)])
+    with pytest.raises(SystemExit, match="Refusing to seed"):
+        seed([str(ini)])
+    assert count_users(ini) == 0

@@ -290,3 +290,36 @@ def test_mime_form_matches_the_outbox_row(app, dbsession):
     mime = build_mime_message(row)
     assert mime["Subject"] == "Confirm your email address"
     assert mime["Message-ID"] == f"<outbox-{row.id}@dimoskopio>"
+
+
+def test_an_unforeseen_error_is_recorded_and_retried(app, registry, dbsession, run_tasks):
+    class BrokenMailer:
+        def send(self, message):
+            raise ConnectionAbortedError("TLS went away")
+
+    original = registry.getUtility(IMailer)
+    registry.registerUtility(BrokenMailer(), IMailer)
+    try:
+        message_id = queue()
+        run_tasks()
+    finally:
+        registry.registerUtility(original, IMailer)
+    row = load(dbsession, message_id)
+    assert row.status is OutboxStatus.PENDING
+    assert "TLS went away" in row.last_error
+    assert len(huey.scheduled()) == 1
+
+
+def test_a_message_whose_worker_always_vanishes_is_failed_not_retried_forever(app, dbsession, run_tasks):
+    message_id = queue()
+    huey.flush()
+    row = load(dbsession, message_id)
+    row.status = OutboxStatus.SENDING
+    row.attempts = MAX_ATTEMPTS
+    row.claimed_at = utcnow() - CLAIM_LEASE - datetime.timedelta(minutes=1)
+    dbsession.commit()
+    sweep_outbox.call_local()
+    assert run_tasks() == 0
+    row = load(dbsession, message_id)
+    assert row.status is OutboxStatus.FAILED
+    assert "worker stopped" in row.last_error
