@@ -27,7 +27,6 @@ DEFAULTS = {
     "mail.sender": "Dimoskopio <no-reply@dimoskopio.example>",
     "sendgrid.host": "https://api.sendgrid.com",
     "sendgrid.api_key": "",
-    "sendgrid.webhook_public_key": "",
     "sendgrid.sandbox": "false",
     "sendgrid.timeout": "10",
     "huey.redis_url": "",
