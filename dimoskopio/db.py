@@ -1,11 +1,14 @@
 """Database: declarative base, engine, per-request session joined to the transaction."""
 
 import datetime
+import sqlite3
 from typing import Any
 
+import zope.interface
 import zope.sqlalchemy
 from pyramid.config import Configurator
 from pyramid.request import Request
+from pyramid_retry import IRetryableError
 from sqlalchemy import DateTime, MetaData, engine_from_config, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -73,6 +76,15 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine, "handle_error")
+    def _busy_is_retryable(context: Any) -> None:
+        # A transaction that read, then wants to write after another one committed, gets
+        # "database is locked" at once; a fresh attempt of the whole request succeeds.
+        error = context.original_exception
+        busy = isinstance(error, sqlite3.OperationalError) and "database is locked" in str(error)
+        if busy and context.sqlalchemy_exception is not None:
+            zope.interface.alsoProvides(context.sqlalchemy_exception, IRetryableError)
 
 
 def make_engine(settings: dict[str, Any]) -> Engine:

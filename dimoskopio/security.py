@@ -9,10 +9,11 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import Request
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
-from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.models import LoginSession, Role, User
+from dimoskopio.accounts.services import end_session, find_session, start_session
 
-SESSION_USER_KEY = "auth.user_id"
-SESSION_GENERATION_KEY = "auth.generation"
+SESSION_TOKEN_KEY = "auth.session"  # noqa: S105 - the cookie session key, not a secret
+# The cookie outlives no login session (accounts.services.SESSION_IDLE_LIMIT).
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
@@ -64,7 +65,7 @@ class RootFactory:
 
 
 class SessionSecurityPolicy:
-    """Identity from the signed session cookie, checked against the user's session generation."""
+    """Identity from the signed session cookie, whose token must name a live login session."""
 
     def __init__(self) -> None:
         self.helper = ACLHelper()
@@ -85,32 +86,35 @@ class SessionSecurityPolicy:
 
     def remember(self, request: Request, userid: int, **kw: Any) -> list[tuple[str, str]]:
         user = request.dbsession.get(User, userid)
-        # A fresh session on login prevents session fixation.
+        token = start_session(request.dbsession, user, request.user_agent or "")
+        # A fresh cookie session on login prevents session fixation.
         request.session.invalidate()
-        request.session[SESSION_USER_KEY] = userid
-        request.session[SESSION_GENERATION_KEY] = user.session_generation
+        request.session[SESSION_TOKEN_KEY] = token
         request.session.changed()
+        request.__dict__["login_session"] = find_session(request.dbsession, token)
         request.__dict__["user"] = user
         return []
 
     def forget(self, request: Request, **kw: Any) -> list[tuple[str, str]]:
+        token = request.session.get(SESSION_TOKEN_KEY)
+        if isinstance(token, str):
+            end_session(request.dbsession, token)
         request.session.invalidate()
+        request.__dict__["login_session"] = None
         request.__dict__["user"] = None
         return []
 
 
+def _login_session(request: Request) -> LoginSession | None:
+    token = request.session.get(SESSION_TOKEN_KEY)
+    if not isinstance(token, str):
+        return None
+    return find_session(request.dbsession, token)
+
+
 def _user(request: Request) -> User | None:
-    userid = request.session.get(SESSION_USER_KEY)
-    if userid is None:
-        return None
-    user = request.dbsession.get(User, userid)
-    if (
-        user is None
-        or not user.is_active
-        or user.session_generation != request.session.get(SESSION_GENERATION_KEY)
-    ):
-        return None
-    return user
+    login_session = request.login_session
+    return login_session.user if login_session is not None else None
 
 
 def includeme(config: Configurator) -> None:
@@ -134,4 +138,5 @@ def includeme(config: Configurator) -> None:
     config.set_default_csrf_options(require_csrf=True)
     config.set_root_factory(RootFactory)
     config.set_security_policy(SessionSecurityPolicy())
+    config.add_request_method(_login_session, "login_session", reify=True)
     config.add_request_method(_user, "user", reify=True)

@@ -212,6 +212,7 @@ def make_user(
     verified: bool = True,
     locale: str = "el",
 ) -> User:
+    session.rollback()  # a fresh snapshot: on SQLite an old one cannot write once the app has
     user = User(
         email=email, name=name, role=role, locale=locale,
         password_hash=account_services.hash_password(password),

@@ -17,5 +17,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("accounts.email", "/account/email")
     config.add_route("accounts.email_confirm", "/account/email/confirm")
     config.add_route("accounts.logout_others", "/account/logout-other-devices")
+    config.add_route("accounts.end_session", "/account/sessions/{id}/end")
     config.add_route("admin.users", "/admin/users")
     config.add_route("admin.user_role", "/admin/users/{id}/role")

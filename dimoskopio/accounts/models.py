@@ -3,8 +3,8 @@
 import datetime
 import enum
 
-from sqlalchemy import Enum, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dimoskopio.db import Base, utcnow
 from dimoskopio.i18n import _
@@ -38,8 +38,6 @@ class User(Base):
     email_verified_at: Mapped[datetime.datetime | None]
     pending_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX_LENGTH))
     password_changed_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
-    # Bumped on password change and on "log out everywhere": older session cookies stop working.
-    session_generation: Mapped[int] = mapped_column(default=0)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime.datetime | None]
     last_login_at: Mapped[datetime.datetime | None]
@@ -55,6 +53,24 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
+
+
+USER_AGENT_MAX_LENGTH = 200
+
+
+class LoginSession(Base):
+    """One logged-in browser. The cookie holds a random token; only its hash is stored, so that
+    logging out (or ending the session from another device) really ends it."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user: Mapped[User] = relationship(lazy="joined")
+    user_agent: Mapped[str] = mapped_column(String(USER_AGENT_MAX_LENGTH), default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
 
 ROLE_LABELS = {

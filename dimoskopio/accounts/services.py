@@ -5,16 +5,17 @@ import enum
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import argon2
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
-from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.models import USER_AGENT_MAX_LENGTH, LoginSession, Role, User
 from dimoskopio.db import utcnow
 
 PASSWORD_MIN_LENGTH = 10
@@ -208,18 +209,77 @@ def confirm_password(
     return LoginResult(LoginOutcome.OK, user=user)
 
 
-def end_all_sessions(user: User) -> None:
-    """Every session cookie issued so far stops working (lost phone, shared computer)."""
-    user.session_generation += 1
+# A session unused for this long has ended (the cookie's own lifetime is the same).
+SESSION_IDLE_LIMIT = datetime.timedelta(days=14)
+# last_seen_at is written at most this often, not on every request.
+SESSION_TOUCH_INTERVAL = datetime.timedelta(minutes=10)
 
 
-def set_password(user: User, password: str) -> None:
-    """New password; every other session of this user is logged out."""
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(dbsession: Session, user: User, user_agent: str) -> str:
+    """A new login session; returns the token for the cookie (the database keeps only its hash)."""
+    token = secrets.token_urlsafe(32)
+    dbsession.add(LoginSession(
+        token_hash=_token_hash(token), user=user,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+    ))
+    dbsession.flush()
+    return token
+
+
+def find_session(dbsession: Session, token: str, now: datetime.datetime | None = None) -> LoginSession | None:
+    now = now or utcnow()
+    found = dbsession.scalar(select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+    if found is None or found.last_seen_at < now - SESSION_IDLE_LIMIT or not found.user.is_active:
+        return None
+    if found.last_seen_at < now - SESSION_TOUCH_INTERVAL:
+        found.last_seen_at = now
+    return found
+
+
+def end_session(dbsession: Session, token: str) -> None:
+    dbsession.execute(delete(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+
+
+def end_other_sessions(dbsession: Session, user: User, keep: LoginSession | None = None) -> None:
+    """Every other browser of this user is logged out (lost phone, shared computer, new password)."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep is not None:
+        query = query.where(LoginSession.id != keep.id)
+    dbsession.execute(query)
+
+
+def list_sessions(dbsession: Session, user: User) -> list[LoginSession]:
+    return list(dbsession.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id).order_by(LoginSession.last_seen_at.desc())
+    ))
+
+
+def delete_expired_sessions(dbsession: Session, now: datetime.datetime | None = None) -> int:
+    now = now or utcnow()
+    return dbsession.execute(
+        delete(LoginSession).where(LoginSession.last_seen_at < now - SESSION_IDLE_LIMIT)
+    ).rowcount
+
+
+def set_password(dbsession: Session, user: User, password: str, keep: LoginSession | None = None) -> None:
+    """New password; every session but `keep` (the one making the change) is logged out."""
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    end_all_sessions(user)
     user.failed_logins = 0
     user.locked_until = None
+    end_other_sessions(dbsession, user, keep)
+
+
+def reset_password(dbsession: Session, user: User, password: str) -> None:
+    """The emailed reset link was followed: new password, every session ended, and the address
+    counts as confirmed (the link could only be read there)."""
+    set_password(dbsession, user, password)
+    if not user.is_verified:
+        verify_email(user)
 
 
 def _fingerprint(*values: Any) -> str:

@@ -3,7 +3,7 @@
 import datetime
 from typing import Any
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import forget, remember
@@ -21,7 +21,7 @@ from dimoskopio.accounts.forms import (
     RoleForm,
     SignupForm,
 )
-from dimoskopio.accounts.models import ROLE_LABELS, Role, User
+from dimoskopio.accounts.models import ROLE_LABELS, LoginSession, Role, User
 from dimoskopio.accounts.services import LoginOutcome, TokenError, TokenPurpose
 from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.i18n import LOCALE_COOKIE, _, negotiate_locale
@@ -197,10 +197,7 @@ def reset_confirm(request: Request) -> Any:
                 "resend_route": "accounts.reset"}
     form = NewPasswordForm(request)
     if request.method == "POST" and form.validate():
-        services.set_password(user, form.password.data)
-        if not user.is_verified:
-            # Following the emailed link proves the address.
-            services.verify_email(user)
+        services.reset_password(request.dbsession, user, form.password.data)
         send_email(request, "password-changed", user.email, {"name": user.name,
                    "reset_url": request.public_url("accounts.reset")}, locale_name=user.locale)
         request.flash_message(_("Your password has been changed. You can log in with it now."))
@@ -233,7 +230,12 @@ def profile(request: Request) -> Any:
         response = HTTPSeeOther(request.route_path("accounts.profile"))
         response.delete_cookie(LOCALE_COOKIE)
         return response
-    return {"form": form, "user": user}
+    return {
+        "form": form,
+        "user": user,
+        "sessions": services.list_sessions(request.dbsession, user),
+        "current_session": request.login_session,
+    }
 
 
 @view_config(route_name="accounts.password", renderer="accounts/password.jinja2", permission=Permission.ACCOUNT)
@@ -241,12 +243,11 @@ def change_password(request: Request) -> Any:
     user = request.user
     form = ChangePasswordForm(request)
     if request.method == "POST" and form.validate() and _current_password_confirmed(request, form):
-        services.set_password(user, form.password.data)
+        services.set_password(request.dbsession, user, form.password.data, keep=request.login_session)
         send_email(request, "password-changed", user.email, {"name": user.name,
                    "reset_url": request.public_url("accounts.reset")}, locale_name=user.locale)
-        headers = remember(request, user.id)
         request.flash_message(_("Your password has been changed. Other devices have been logged out."))
-        return HTTPSeeOther(request.route_path("accounts.profile"), headers=headers)
+        return HTTPSeeOther(request.route_path("accounts.profile"))
     return {"form": form}
 
 
@@ -279,10 +280,21 @@ def change_email(request: Request) -> Any:
 
 @view_config(route_name="accounts.logout_others", request_method="POST", permission=Permission.ACCOUNT)
 def logout_other_devices(request: Request) -> Response:
-    services.end_all_sessions(request.user)
-    headers = remember(request, request.user.id)
+    services.end_other_sessions(request.dbsession, request.user, keep=request.login_session)
     request.flash_message(_("You have been logged out on every other device."))
-    return HTTPSeeOther(request.route_path("accounts.profile"), headers=headers)
+    return HTTPSeeOther(request.route_path("accounts.profile"))
+
+
+@view_config(route_name="accounts.end_session", request_method="POST", permission=Permission.ACCOUNT)
+def end_one_session(request: Request) -> Response:
+    target = object_or_404(request, LoginSession, request.matchdict["id"])
+    if target.user_id != request.user.id:
+        raise HTTPNotFound()
+    if target.id == request.login_session.id:
+        raise HTTPBadRequest(request.localizer.translate(_("Use “Log out” to end the session you are using.")))
+    request.dbsession.delete(target)
+    request.flash_message(_("That device has been logged out."))
+    return HTTPSeeOther(request.route_path("accounts.profile"))
 
 
 @view_config(route_name="accounts.email_confirm", renderer="accounts/token_error.jinja2")

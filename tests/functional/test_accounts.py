@@ -9,7 +9,9 @@ from urllib.parse import quote
 import pytest
 import webtest
 from itsdangerous.timed import TimestampSigner
+from sqlalchemy import select
 
+from dimoskopio.accounts.models import LoginSession
 from dimoskopio.accounts.services import TokenPurpose, TokenService, check_password
 from dimoskopio.accounts.views import TOKEN_ERRORS
 from dimoskopio.db import utcnow
@@ -674,3 +676,51 @@ def test_form_errors_are_summarised_with_links_to_the_fields(testapp):
     assert 'href="#email"' in page.text
     assert 'href="#name"' in page.text
     assert "<title>" in page.text and page.text.index("<title>") < page.text.index("Δημοσκόπιο")
+
+
+def test_logging_out_ends_the_session_even_for_a_copied_cookie(app, testapp, logged_in):
+    logged_in()
+    copied_cookie = testapp.cookies["dimoskopio_session"]
+    csrf = testapp.get("/account").forms["profile-form"]["csrf_token"].value
+    testapp.post("/logout", {"csrf_token": csrf}, status=303)
+
+    thief = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    thief.set_cookie("dimoskopio_session", copied_cookie)
+    assert thief.get("/account").status_int == 303, "the copied cookie no longer logs anyone in"
+
+
+def test_the_profile_lists_devices_and_ends_one_of_them(app, testapp, logged_in):
+    user = logged_in()
+    tablet = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_USER_AGENT": "Old tablet"})
+    assert login(tablet, user.email).status_int == 303
+
+    page = testapp.get("/account")
+    assert "Old tablet" in page.text
+    [end_form] = [form for form in page.forms.values() if "/account/sessions/" in (form.action or "")]
+    end_form.submit().follow()
+
+    assert tablet.get("/account").status_int == 303
+    assert testapp.get("/account").status_int == 200
+    assert "Old tablet" not in testapp.get("/account").text
+
+
+def test_a_device_of_someone_else_cannot_be_logged_out(app, testapp, logged_in, user_factory, dbsession):
+    logged_in()
+    other = user_factory(email="other@example.gr")
+    other_client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    login(other_client, other.email)
+    dbsession.rollback()
+    [their_session] = dbsession.scalars(select(LoginSession).where(LoginSession.user_id == other.id)).all()
+    csrf = testapp.get("/account").forms["profile-form"]["csrf_token"].value
+
+    testapp.post(f"/account/sessions/{their_session.id}/end", {"csrf_token": csrf}, status=404)
+    assert other_client.get("/account").status_int == 200
+
+
+def test_the_current_session_is_ended_with_log_out_not_from_the_list(testapp, logged_in, dbsession):
+    user = logged_in()
+    dbsession.rollback()
+    [mine] = dbsession.scalars(select(LoginSession).where(LoginSession.user_id == user.id)).all()
+    csrf = testapp.get("/account").forms["profile-form"]["csrf_token"].value
+    testapp.post(f"/account/sessions/{mine.id}/end", {"csrf_token": csrf}, status=400)
+    assert testapp.get("/account").status_int == 200

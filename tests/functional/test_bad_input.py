@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from webob import Request
 
-from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.models import LoginSession, Role, User
 from dimoskopio.accounts.services import TokenPurpose, TokenService
 from dimoskopio.i18n import LOCALE_COOKIE
 from dimoskopio.mail.models import OutboxMessage
@@ -81,9 +81,10 @@ def stored_state(dbsession) -> tuple:
     dbsession.rollback()
     users = dbsession.execute(select(
         User.id, User.email, User.name, User.password_hash, User.role, User.locale, User.pending_email,
-        User.email_verified_at, User.session_generation, User.failed_logins, User.locked_until,
+        User.email_verified_at, User.failed_logins, User.locked_until,
     ).order_by(User.id)).all()
-    return users, dbsession.scalar(select(func.count()).select_from(OutboxMessage))
+    sessions = dbsession.execute(select(LoginSession.id, LoginSession.user_id).order_by(LoginSession.id)).all()
+    return users, sessions, dbsession.scalar(select(func.count()).select_from(OutboxMessage))
 
 
 def error_next_to(page, field_id: str) -> str:

@@ -147,7 +147,9 @@ def test_every_guarded_view_refuses_whoever_lacks_its_permission_and_admits_whoe
 def test_members_reach_only_their_account_pages(views):
     member_views = {view.route_name for view in views if permitted(Role.MEMBER, view.permission)}
 
-    assert member_views == {"accounts.profile", "accounts.password", "accounts.email", "accounts.logout_others"}
+    assert member_views == {
+        "accounts.profile", "accounts.password", "accounts.email", "accounts.logout_others", "accounts.end_session",
+    }
 
 
 def test_every_staff_area_view_requires_a_permission(registry):

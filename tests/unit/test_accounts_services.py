@@ -71,15 +71,40 @@ def test_an_outdated_hash_is_upgraded_at_the_next_correct_login(cheap_hashing, m
     assert argon2.extract_parameters(user.password_hash).memory_cost == 2048
 
 
-def test_a_new_password_logs_out_every_session_and_lifts_a_lock(cheap_hashing):
-    user = User(password_hash="x", session_generation=4, failed_logins=3,
-                locked_until=utcnow() + LOCKOUT, password_changed_at=utcnow() - LOCKOUT)
+def test_a_new_password_logs_out_every_other_session_and_lifts_a_lock(dbsession, user):
+    user.failed_logins, user.locked_until = 3, utcnow() + LOCKOUT
+    phone, laptop = (services.start_session(dbsession, user, agent) for agent in ("phone", "laptop"))
+    laptop_session = services.find_session(dbsession, laptop)
+    changed_before = user.password_changed_at
 
-    services.set_password(user, "a brand new passphrase")
+    services.set_password(dbsession, user, "a brand new passphrase", keep=laptop_session)
+    dbsession.commit()
 
     assert services.check_password(user, "a brand new passphrase")
-    assert (user.session_generation, user.failed_logins, user.locked_until) == (5, 0, None)
-    assert user.password_changed_at > utcnow() - datetime.timedelta(seconds=5)
+    assert (user.failed_logins, user.locked_until) == (0, None)
+    assert user.password_changed_at > changed_before
+    assert services.find_session(dbsession, phone) is None
+    assert services.find_session(dbsession, laptop) is not None
+
+
+def test_an_idle_session_ends_and_is_deleted_by_the_housekeeping(dbsession, user):
+    token = services.start_session(dbsession, user, "old tablet")
+    dbsession.commit()
+    later = utcnow() + services.SESSION_IDLE_LIMIT + datetime.timedelta(minutes=1)
+
+    assert services.find_session(dbsession, token, now=later) is None
+    assert services.delete_expired_sessions(dbsession, now=later) == 1
+    assert services.list_sessions(dbsession, user) == []
+
+
+def test_using_a_session_updates_its_last_activity_now_and_then(dbsession, user):
+    token = services.start_session(dbsession, user, "")
+    found = services.find_session(dbsession, token)
+    first_seen = found.last_seen_at
+    soon = first_seen + datetime.timedelta(minutes=1)
+    assert services.find_session(dbsession, token, now=soon).last_seen_at == first_seen
+    later = first_seen + services.SESSION_TOUCH_INTERVAL + datetime.timedelta(minutes=1)
+    assert services.find_session(dbsession, token, now=later).last_seen_at == later
 
 
 # --- emails and sign-up -------------------------------------------------------------------------
@@ -254,16 +279,17 @@ def test_a_token_for_a_deleted_or_deactivated_user_is_invalid(dbsession, user):
 
 
 @pytest.mark.parametrize(("purpose", "spend"), [
-    (TokenPurpose.VERIFY_EMAIL, services.verify_email),
-    (TokenPurpose.RESET_PASSWORD, lambda user: services.set_password(user, "a brand new passphrase")),
-    (TokenPurpose.CHANGE_EMAIL, lambda user: services.start_email_change(user, "other@example.gr")),
+    (TokenPurpose.VERIFY_EMAIL, lambda dbsession, user: services.verify_email(user)),
+    (TokenPurpose.RESET_PASSWORD,
+     lambda dbsession, user: services.reset_password(dbsession, user, "a brand new passphrase")),
+    (TokenPurpose.CHANGE_EMAIL, lambda dbsession, user: services.start_email_change(user, "other@example.gr")),
 ], ids=["verify", "reset", "change email"])
 def test_a_token_is_spent_once_what_it_stood_for_has_happened(dbsession, purpose, spend, cheap_hashing):
     user = services.create_user(dbsession, "maria@example.gr", "Μαρία", PASSWORD)
     user.pending_email = "new@example.gr"
     token = tokens().make(purpose, user)
 
-    spend(user)
+    spend(dbsession, user)
 
     with pytest.raises(TokenError) as error:
         tokens().load(purpose, token, dbsession)

@@ -9,14 +9,15 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.services import find_session, list_sessions, start_session
 from dimoskopio.config import InsecureSecretError, normalize_settings
 from dimoskopio.security import (
-    SESSION_GENERATION_KEY,
-    SESSION_USER_KEY,
+    SESSION_TOKEN_KEY,
     STAFF_PERMISSIONS,
     Permission,
     RootFactory,
     SessionSecurityPolicy,
+    _login_session,
     _user,
     role_principal,
 )
@@ -72,60 +73,67 @@ def test_a_user_is_known_by_id_and_role():
 # --- the session identity -----------------------------------------------------------------------
 
 
-class FakeDbSession:
-    def __init__(self, *users: User) -> None:
-        self.users = {user.id: user for user in users}
-
-    def get(self, model, ident):
-        return self.users.get(ident)
-
-
-def session_request(user: User | None, session: dict) -> testing.DummyRequest:
-    request = testing.DummyRequest()
+def session_request(dbsession, session: dict) -> testing.DummyRequest:
+    request = testing.DummyRequest(user_agent="Firefox on Linux")
     request.session = testing.DummySession(session)
-    request.dbsession = FakeDbSession(*([user] if user else []))
+    request.dbsession = dbsession
     return request
 
 
-def active_user(**overrides) -> User:
-    return User(**{"id": 3, "role": Role.MEMBER, "is_active": True, "session_generation": 2, **overrides})
+@pytest.fixture
+def member(dbsession):
+    user = User(email="member@example.gr", name="Μέλος", password_hash="x", role=Role.MEMBER)
+    dbsession.add(user)
+    dbsession.commit()
+    return user
 
 
-def test_the_session_names_the_user_while_their_generation_matches():
-    user = active_user()
+def test_remember_starts_a_login_session_in_a_fresh_cookie_session(dbsession, member):
+    request = session_request(dbsession, {"csrf_token": "old", "anything": "left over"})
 
-    assert _user(session_request(user, {SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2})) is user
+    SessionSecurityPolicy().remember(request, member.id)
 
-
-@pytest.mark.parametrize(("session", "user"), [
-    ({}, active_user()),
-    ({SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 1}, active_user()),
-    ({SESSION_USER_KEY: 3}, active_user()),
-    ({SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2}, active_user(is_active=False)),
-    ({SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2}, None),
-], ids=["no login", "password changed since", "no generation", "deactivated", "deleted"])
-def test_the_session_names_nobody_when_the_login_no_longer_holds(session, user):
-    assert _user(session_request(user, session)) is None
+    assert set(request.session) == {SESSION_TOKEN_KEY}
+    assert request.user is member
+    [stored] = list_sessions(dbsession, member)
+    assert stored.user_agent == "Firefox on Linux"
+    assert stored.token_hash != request.session[SESSION_TOKEN_KEY], "only a hash of the token is stored"
 
 
-def test_remember_starts_a_fresh_session_bound_to_the_current_generation():
-    user = active_user(session_generation=5)
-    request = session_request(user, {"csrf_token": "old", "anything": "left over"})
-
-    SessionSecurityPolicy().remember(request, 3)
-
-    assert dict(request.session) == {SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 5}
-    assert request.user is user
+def test_the_cookie_names_the_user_while_the_login_session_lives(dbsession, member):
+    token = start_session(dbsession, member, "")
+    dbsession.commit()
+    assert _user(with_login_session(session_request(dbsession, {SESSION_TOKEN_KEY: token}))) is member
 
 
-def test_forget_empties_the_session():
-    user = active_user()
-    request = session_request(user, {SESSION_USER_KEY: 3, SESSION_GENERATION_KEY: 2})
+@pytest.mark.parametrize("session", [{}, {SESSION_TOKEN_KEY: "forged-token"}, {SESSION_TOKEN_KEY: 42}],
+                         ids=["no login", "unknown token", "not a token"])
+def test_the_cookie_names_nobody_without_a_live_login_session(dbsession, member, session):
+    assert _user(with_login_session(session_request(dbsession, session))) is None
+
+
+def test_a_deactivated_account_is_logged_out(dbsession, member):
+    token = start_session(dbsession, member, "")
+    member.is_active = False
+    dbsession.commit()
+    assert _user(with_login_session(session_request(dbsession, {SESSION_TOKEN_KEY: token}))) is None
+
+
+def test_forget_ends_the_login_session_for_good(dbsession, member):
+    token = start_session(dbsession, member, "")
+    dbsession.commit()
+    request = session_request(dbsession, {SESSION_TOKEN_KEY: token})
 
     SessionSecurityPolicy().forget(request)
 
     assert dict(request.session) == {}
     assert request.user is None
+    assert find_session(dbsession, token) is None, "a copy of the old cookie no longer works"
+
+
+def with_login_session(request):
+    request.login_session = _login_session(request)
+    return request
 
 
 # --- redirects after login or a language switch --------------------------------------------------
