@@ -90,14 +90,26 @@ def signup_done(request: Request) -> dict[str, Any]:
     return {"form": EmailOnlyForm(request)}
 
 
+def _confirmation_page(request: Request, token: str, heading: Any, explanation: Any, button: Any) -> dict[str, Any]:
+    """Emailed links only show a button: mail scanners that open every link must not act for the person."""
+    request.override_renderer = "accounts/confirm_link.jinja2"
+    return {"token": token, "heading": heading, "explanation": explanation, "button": button}
+
+
 @view_config(route_name="accounts.verify", renderer="accounts/token_error.jinja2")
 def verify(request: Request) -> Any:
+    token = request.params.get("token", "")
     try:
-        user = _tokens(request).load(TokenPurpose.VERIFY_EMAIL, request.GET.get("token", ""), request.dbsession)
+        user = _tokens(request).load(TokenPurpose.VERIFY_EMAIL, token, request.dbsession)
     except TokenError as error:
         request.response.status = 400
         return {"message": TOKEN_ERRORS[error.reason], "form": EmailOnlyForm(request),
                 "resend_route": "accounts.verify_resend"}
+    if request.method != "POST":
+        return _confirmation_page(
+            request, token, _("Confirm your email address"),
+            _("Confirm that this address is yours to finish creating your account."), _("Confirm my email"),
+        )
     services.verify_email(user)
     request.flash_message(_("Your email address is confirmed. You can now log in."))
     return HTTPSeeOther(request.route_path("accounts.login"))
@@ -299,8 +311,14 @@ def end_one_session(request: Request) -> Response:
 
 @view_config(route_name="accounts.email_confirm", renderer="accounts/token_error.jinja2")
 def confirm_email_change(request: Request) -> Any:
+    token = request.params.get("token", "")
     try:
-        user = _tokens(request).load(TokenPurpose.CHANGE_EMAIL, request.GET.get("token", ""), request.dbsession)
+        user = _tokens(request).load(TokenPurpose.CHANGE_EMAIL, token, request.dbsession)
+        if request.method != "POST":
+            return _confirmation_page(
+                request, token, _("Confirm your new email address"),
+                _("Confirm that this is the new email address of your account."), _("Confirm the new address"),
+            )
         services.finish_email_change(request.dbsession, user)
     except TokenError as error:
         request.response.status = 400

@@ -47,6 +47,7 @@ def test_sign_up_confirm_log_in_and_out(page, outbox, live_server):
     link = link_in(messages[0], "/account/verify?token=")
     assert link.startswith("http")
     page.goto(local_link(link, live_server))
+    page.get_by_role("button", name=text("Confirm my email")).click()
 
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("status")).to_contain_text(

@@ -52,6 +52,11 @@ def queued_mail(dbsession: Session) -> list[Sent]:
     ]
 
 
+def confirm_link(testapp: webtest.TestApp, link: str) -> webtest.TestResponse:
+    """Open an emailed link and press its confirmation button (opening it alone changes nothing)."""
+    return testapp.get(link).forms["confirm-form"].submit()
+
+
 def tampered(value: str) -> str:
     """`value` with one base64 character changed, away from the end (where some bits are padding)."""
     return value[:-5] + ("B" if value[-5] == "A" else "A") + value[-4:]

@@ -11,7 +11,7 @@ import webtest
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import select
 
-from dimoskopio.accounts.models import LoginSession
+from dimoskopio.accounts.models import LoginSession, User
 from dimoskopio.accounts.services import TokenPurpose, TokenService, check_password
 from dimoskopio.accounts.views import TOKEN_ERRORS
 from dimoskopio.db import utcnow
@@ -19,6 +19,7 @@ from dimoskopio.i18n import LOCALE_COOKIE
 from tests.conftest import DEFAULT_PASSWORD
 from tests.functional.conftest import (
     Sent,
+    confirm_link,
     link_in,
     login,
     new_client,
@@ -96,11 +97,17 @@ def test_login_is_refused_until_the_email_is_verified_and_offers_a_new_link(test
     assert [sent.template for sent in queued_mail(dbsession)] == ["verify-email", "verify-email"]
 
 
+def reload_by_email(dbsession, email):
+    dbsession.rollback()
+    return dbsession.scalar(select(User).where(User.email == email))
+
+
 def test_verification_link_works_once_then_says_it_was_already_used(testapp, dbsession, outbox, tr):
     signup(testapp, password=DEFAULT_PASSWORD)
     link = link_in(outbox()[0], "/account/verify")
 
-    verified = testapp.get(link)
+    assert not reload_by_email(dbsession, "nikos@example.gr").is_verified, "opening the link alone does nothing"
+    verified = confirm_link(testapp, link)
     assert verified.status_int == 303
     assert verified.location.endswith("/login")
     assert login(testapp, "nikos@example.gr").status_int == 303
@@ -492,7 +499,8 @@ def test_email_changes_only_after_the_link_sent_to_the_new_address(testapp, logg
     assert "new@example.gr" in testapp.get("/account").text
 
     link = link_in(outbox()[0], "/account/email/confirm")
-    assert testapp.get(link).status_int == 303
+    assert reload(dbsession, user).pending_email == "new@example.gr", "opening the link alone does nothing"
+    assert confirm_link(testapp, link).status_int == 303
     user = reload(dbsession, user)
     assert (user.email, user.pending_email) == ("new@example.gr", None)
     spent = testapp.get(link, status=400)
@@ -519,10 +527,11 @@ def test_email_change_link_fails_cleanly_if_the_address_was_taken_meanwhile(
     user = logged_in()
     change_email(testapp, "new@example.gr")
     link = link_in(outbox()[0], "/account/email/confirm")
+    page = testapp.get(link)
     dbsession.rollback()
     user_factory(email="new@example.gr")
 
-    response = testapp.get(link, status=400)
+    response = page.forms["confirm-form"].submit(status=400)
 
     assert tr("Another account uses that address now, so your email was not changed.") in response.text
     assert reload(dbsession, user).email == "member@example.gr"

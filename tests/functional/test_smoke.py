@@ -21,6 +21,6 @@ def test_signup_verify_login(testapp, outbox):
     assert len(messages) == 1
     body = messages[0].get_body(("plain",)).get_content()
     link = next(line for line in body.splitlines() if "/account/verify?token=" in line).strip()
-    verified = testapp.get(link.replace("http://localhost", ""))
+    verified = testapp.get(link.replace("http://localhost", "")).forms["confirm-form"].submit()
     assert verified.status_int == 303
     assert login(testapp, "nikos@example.gr", "a long enough password").status_int == 303
