@@ -1,6 +1,7 @@
 """The mail layer: outbox in the business transaction, delivery after commit, retries, never lost."""
 
 import base64
+import contextlib
 import datetime
 import email
 import email.policy
@@ -42,14 +43,22 @@ def load(dbsession, message_id):
     return dbsession.get(OutboxMessage, message_id)
 
 
+@contextlib.contextmanager
+def mailer_in_use(registry, mailer):
+    """Deliver through `mailer` for the duration (the app's mailer is a registry utility)."""
+    original = registry.getUtility(IMailer)
+    registry.registerUtility(mailer, IMailer)
+    try:
+        yield mailer
+    finally:
+        registry.registerUtility(original, IMailer)
+
+
 @pytest.fixture
 def sendgrid(registry):
     server = SendGridServer().start()
-    mailer = SendGridMailer(api_key="SG.test-key", host=server.url, timeout=2.0)
-    original = registry.getUtility(IMailer)
-    registry.registerUtility(mailer, IMailer)
-    yield server
-    registry.registerUtility(original, IMailer)
+    with mailer_in_use(registry, SendGridMailer(api_key="SG.test-key", host=server.url, timeout=2.0)):
+        yield server
     server.stop()
 
 
@@ -120,13 +129,9 @@ def test_file_mailer_writes_text_html_and_attachments(tmp_path):
 def test_file_mailer_failure_is_transient_and_keeps_the_message(app, registry, dbsession, tmp_path, run_tasks):
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the mail directory should be")
-    original = registry.getUtility(IMailer)
-    registry.registerUtility(FileMailer(blocked), IMailer)
-    try:
+    with mailer_in_use(registry, FileMailer(blocked)):
         message_id = queue()
         run_tasks()
-    finally:
-        registry.registerUtility(original, IMailer)
     row = load(dbsession, message_id)
     assert row.status is OutboxStatus.PENDING
     assert row.attempts == 1
@@ -297,13 +302,9 @@ def test_an_unforeseen_error_is_recorded_and_retried(app, registry, dbsession, r
         def send(self, message):
             raise ConnectionAbortedError("TLS went away")
 
-    original = registry.getUtility(IMailer)
-    registry.registerUtility(BrokenMailer(), IMailer)
-    try:
+    with mailer_in_use(registry, BrokenMailer()):
         message_id = queue()
         run_tasks()
-    finally:
-        registry.registerUtility(original, IMailer)
     row = load(dbsession, message_id)
     assert row.status is OutboxStatus.PENDING
     assert "TLS went away" in row.last_error
