@@ -72,6 +72,21 @@ class LoginSession(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
+    @property
+    def device(self) -> str:
+        """A short name for the browser, like "Firefox · Windows" (empty when unknown)."""
+        agent = self.user_agent
+        browser = next((name for marker, name in _BROWSERS if marker in agent), "")
+        system = next((name for marker, name in _SYSTEMS if marker in agent), "")
+        return " · ".join(part for part in (browser, system) if part)
+
+
+# Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari", Android says "Linux".
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
 
 ROLE_LABELS = {
     Role.ADMIN: _("Administrator"),

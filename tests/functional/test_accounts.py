@@ -700,17 +700,18 @@ def test_logging_out_ends_the_session_even_for_a_copied_cookie(app, testapp, log
 
 def test_the_profile_lists_devices_and_ends_one_of_them(app, testapp, logged_in):
     user = logged_in()
-    tablet = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_USER_AGENT": "Old tablet"})
+    tablet_agent = "Mozilla/5.0 (Android 13; Tablet; rv:133.0) Gecko/133.0 Firefox/133.0"
+    tablet = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost", "HTTP_USER_AGENT": tablet_agent})
     assert login(tablet, user.email).status_int == 303
 
     page = testapp.get("/account")
-    assert "Old tablet" in page.text
+    assert "Firefox · Android" in page.text
     [end_form] = [form for form in page.forms.values() if "/account/sessions/" in (form.action or "")]
     end_form.submit().follow()
 
     assert tablet.get("/account").status_int == 303
     assert testapp.get("/account").status_int == 200
-    assert "Old tablet" not in testapp.get("/account").text
+    assert "Firefox · Android" not in testapp.get("/account").text
 
 
 def test_a_device_of_someone_else_cannot_be_logged_out(app, testapp, logged_in, user_factory, dbsession):

@@ -8,7 +8,7 @@ from pyramid.interfaces import ISessionFactory
 from pyramid.request import Request
 from pyramid.response import Response
 
-from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.models import LoginSession, Role, User
 from dimoskopio.accounts.services import find_session, list_sessions, start_session
 from dimoskopio.config import InsecureSecretError, normalize_settings
 from dimoskopio.security import (
@@ -238,3 +238,17 @@ def test_every_unsafe_request_needs_a_csrf_token():
     config.commit()
 
     assert config.registry.getUtility(IDefaultCSRFOptions).require_csrf is True
+
+
+@pytest.mark.parametrize(("agent", "device"), [
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 "
+     "Edg/131.0", "Edge · Windows"),
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox · Linux"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/18.1 Mobile/15E148 Safari/604.1", "Safari · iOS"),
+    ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile "
+     "Safari/537.36", "Chrome · Android"),
+    ("curl/8.5.0", ""),
+])
+def test_devices_get_short_readable_names(agent, device):
+    assert LoginSession(user_agent=agent).device == device
