@@ -75,42 +75,36 @@ def task(**options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
     return decorator
 
 
-def periodic_task(schedule: Any, **options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
-    """Declare a task the worker runs on a crontab schedule."""
+def periodic_task(when: Any, **options: Any) -> Callable[[Callable[..., Any]], TaskWrapper]:
+    """Declare a task the worker runs on a crontab schedule (`when`)."""
 
     def decorator(func: Callable[..., Any]) -> TaskWrapper:
-        return huey.periodic_task(schedule, **options)(_in_request(func))
+        return huey.periodic_task(when, **options)(_in_request(func))
 
     return decorator
 
 
-def enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: Any) -> None:
-    """Enqueue a task once (and only if) the current transaction commits."""
-
-    def after_commit(succeeded: bool) -> None:
+def _after_commit(request: Request, task_wrapper: TaskWrapper, put_in_queue: Callable[[], Any]) -> None:
+    def hook(succeeded: bool) -> None:
         if not succeeded:
             return
         try:
-            task_wrapper(*args, **kwargs)
+            put_in_queue()
         except Exception:
-            # The work it stood for is recorded in the database and picked up by a sweep.
-            log.exception("could not enqueue %s", task_wrapper.func.__name__)
+            # The work it stood for is recorded in the database, where a sweep can find it.
+            log.exception("could not queue %s", task_wrapper.func.__name__)
 
-    request.tm.get().addAfterCommitHook(after_commit)
+    request.tm.get().addAfterCommitHook(hook)
+
+
+def enqueue(request: Request, task_wrapper: TaskWrapper, *args: Any, **kwargs: Any) -> None:
+    """Enqueue a task once (and only if) the current transaction commits."""
+    _after_commit(request, task_wrapper, functools.partial(task_wrapper, *args, **kwargs))
 
 
 def schedule(request: Request, task_wrapper: TaskWrapper, eta: datetime.datetime, *args: Any) -> None:
     """Run a task at `eta` (an aware datetime), once the current transaction commits."""
-
-    def after_commit(succeeded: bool) -> None:
-        if not succeeded:
-            return
-        try:
-            task_wrapper.schedule(args=args, eta=eta)
-        except Exception:
-            log.exception("could not schedule %s", task_wrapper.func.__name__)
-
-    request.tm.get().addAfterCommitHook(after_commit)
+    _after_commit(request, task_wrapper, functools.partial(task_wrapper.schedule, args=args, eta=eta))
 
 
 def run_pending_tasks(limit: int = 1000) -> int:
