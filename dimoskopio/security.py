@@ -10,11 +10,11 @@ from pyramid.request import Request
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
 from dimoskopio.accounts.models import LoginSession, Role, User
-from dimoskopio.accounts.services import end_session, find_session, start_session
+from dimoskopio.accounts.services import SESSION_IDLE_LIMIT, end_session, find_session, start_session
 
 SESSION_TOKEN_KEY = "auth.session"  # noqa: S105 - the cookie session key, not a secret
-# The cookie outlives no login session (accounts.services.SESSION_IDLE_LIMIT).
-SESSION_MAX_AGE = 14 * 24 * 3600
+# The cookie lasts as long as an idle login session may.
+SESSION_MAX_AGE = int(SESSION_IDLE_LIMIT.total_seconds())
 
 
 class Permission(enum.StrEnum):
