@@ -42,10 +42,16 @@ def localizer_for(locale_name: str) -> Localizer:
     return _localizers[locale_name]
 
 
+def chosen_locale(request: Request) -> str | None:
+    """The language the visitor picked with the switch, if any (needs no database)."""
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    return chosen if is_available_locale(chosen) else None
+
+
 def negotiate_locale(request: Request) -> str:
     """The visitor's explicit choice, then their account's language, then the default (Greek)."""
-    chosen = request.cookies.get(LOCALE_COOKIE)
-    if is_available_locale(chosen):
+    chosen = chosen_locale(request)
+    if chosen is not None:
         return chosen
     user = getattr(request, "user", None)
     if user is not None and is_available_locale(user.locale):

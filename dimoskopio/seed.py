@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyramid.config import Configurator
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dimoskopio.accounts.models import User
+from dimoskopio.accounts.services import count_users
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def add_seeder(config: Configurator, name: str, seeder: Seeder, order: int) -> N
 
 
 def database_is_empty(dbsession: Session) -> bool:
-    return not dbsession.scalar(select(func.count()).select_from(User))
+    return count_users(dbsession) == 0
 
 
 def run_seeders(

@@ -19,6 +19,7 @@ from pyramid.httpexceptions import (
     HTTPRequestEntityTooLarge,
     HTTPSeeOther,
 )
+from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.threadlocal import get_current_registry
@@ -35,6 +36,7 @@ from dimoskopio.i18n import (
     LOCALE_NAMES,
     _,
     centre_name,
+    chosen_locale,
     format_date,
     format_datetime,
     is_available_locale,
@@ -157,21 +159,21 @@ def refuse_undecodable_urls(event: ContextFound) -> None:
         raise HTTPBadRequest()
 
 
+def _body_too_large(request: Request) -> bool:
+    limit = request.registry.settings["dimoskopio.max_request_bytes"]
+    return request.content_length is not None and request.content_length > limit
+
+
 def retry_attempts(request: Request) -> int | None:
     """pyramid_retry's hook: an oversized body gets one attempt, so that the retry policy does not
     buffer it (to replay it) before `refuse_oversized_bodies` answers 413 without reading it."""
-    limit = request.registry.settings["dimoskopio.max_request_bytes"]
-    if request.content_length is not None and request.content_length > limit:
-        return 1
-    return None
+    return 1 if _body_too_large(request) else None
 
 
 @subscriber(ContextFound)
 def refuse_oversized_bodies(event: ContextFound) -> None:
     """No form is bigger than this; anything larger is refused before it is read."""
-    request = event.request
-    limit = request.registry.settings["dimoskopio.max_request_bytes"]
-    if request.content_length is not None and request.content_length > limit:
+    if _body_too_large(event.request):
         raise HTTPRequestEntityTooLarge()
 
 
@@ -227,8 +229,6 @@ def healthz(request: Request) -> dict[str, str]:
 
 
 def _error_response(request: Request, status: int, title: Any, detail: Any) -> Response:
-    from pyramid.renderers import render_to_response
-
     response = render_to_response(
         "errors/error.jinja2",
         {"status": status, "title": title, "detail": detail},
@@ -285,13 +285,8 @@ def server_error(exc: Exception, request: Request) -> Response:
     if isinstance(exc, HTTPException):
         return exc
     log.exception("unhandled error on %s %s", request.method, request.path)
-    from pyramid.renderers import render_to_response
-
     # Rendered without the database or the user: the failure may be the database itself.
-    chosen = request.cookies.get(LOCALE_COOKIE)
-    locale_name = chosen if is_available_locale(chosen) else request.registry.settings[
-        "dimoskopio.default_locale"
-    ]
+    locale_name = chosen_locale(request) or request.registry.settings["dimoskopio.default_locale"]
     request.__dict__["locale_name"] = locale_name
     response = render_to_response(
         "errors/500.jinja2", {"status": 500, "locale_name": locale_name}, request=request

@@ -67,11 +67,6 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def spend_password_time(password: str) -> None:
-    """Take as long as a real hash would, so timing does not tell which emails have accounts."""
-    _hasher.hash(password)
-
-
 def check_password(user: User, password: str) -> bool:
     try:
         _hasher.verify(user.password_hash, password)
@@ -96,8 +91,6 @@ def create_user(
     verified: bool = False,
 ) -> User:
     email = normalize_email(email)
-    if find_user_by_email(dbsession, email) is not None:
-        raise EmailTaken(email)
     user = User(
         email=email,
         name=name.strip(),
@@ -107,7 +100,8 @@ def create_user(
         email_verified_at=utcnow() if verified else None,
     )
     try:
-        # A savepoint: two sign-ups with one address at once leave the loser's transaction usable.
+        # The unique constraint decides, also between two sign-ups at once; the savepoint keeps the
+        # loser's transaction usable.
         with dbsession.begin_nested():
             dbsession.add(user)
     except IntegrityError as error:
@@ -129,7 +123,7 @@ def sign_up(dbsession: Session, email: str, name: str, password: str, locale: st
     so that the sign-up form does not reveal who has an account."""
     existing = find_user_by_email(dbsession, email)
     if existing is not None:
-        spend_password_time(password)
+        hash_password(password)  # the time a new account's hash takes
         return SignUp(existing, created=False)
     try:
         return SignUp(create_user(dbsession, email, name, password, locale=locale), created=True)
@@ -334,11 +328,18 @@ def start_email_change(user: User, new_email: str) -> None:
     user.pending_email = normalize_email(new_email)
 
 
+def request_email_change(dbsession: Session, user: User, new_email: str) -> bool:
+    """Start a change unless another account has the address; the caller answers the same either
+    way, so the form does not reveal accounts. True when a confirmation should be sent."""
+    if find_user_by_email(dbsession, new_email) is not None:
+        return False
+    start_email_change(user, new_email)
+    return True
+
+
 def finish_email_change(dbsession: Session, user: User) -> None:
     if user.pending_email is None:
         raise TokenError("used")
-    if find_user_by_email(dbsession, user.pending_email) is not None:
-        raise EmailTaken(user.pending_email)
     new_email = user.pending_email
     try:
         with dbsession.begin_nested():

@@ -30,6 +30,8 @@ from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, page_count, requested_page, safe_next_url
 
 USERS_PER_PAGE = 50
+HOURS = datetime.timedelta(hours=1)
+MINUTES = datetime.timedelta(minutes=1)
 
 TOKEN_ERRORS = {
     "expired": _("This link has expired. Ask for a new one below."),
@@ -54,11 +56,16 @@ def _link(request: Request, route: str, purpose: TokenPurpose, user: User) -> st
     return request.public_url(route, _query={"token": _tokens(request).make(purpose, user)})
 
 
+def _valid_for(purpose: TokenPurpose, unit: datetime.timedelta) -> int:
+    """How long an emailed link works, in hours or minutes, as the email states it."""
+    return services.TOKEN_MAX_AGE[purpose] // unit
+
+
 def send_verification_email(request: Request, user: User) -> None:
     send_email(
         request, "verify-email", user.email,
         {"name": user.name, "link": _link(request, "accounts.verify", TokenPurpose.VERIFY_EMAIL, user),
-         "hours": int(services.TOKEN_MAX_AGE[TokenPurpose.VERIFY_EMAIL].total_seconds() // 3600)},
+         "hours": _valid_for(TokenPurpose.VERIFY_EMAIL, HOURS)},
         locale_name=user.locale,
     )
 
@@ -171,9 +178,7 @@ def login(request: Request) -> Any:
 
 @view_config(route_name="accounts.logout", request_method="POST")
 def logout(request: Request) -> Response:
-    headers = forget(request)
-    response = HTTPSeeOther(request.route_path("home"), headers=headers)
-    return response
+    return HTTPSeeOther(request.route_path("home"), headers=forget(request))
 
 
 @view_config(route_name="accounts.reset", renderer="accounts/reset_request.jinja2")
@@ -186,7 +191,7 @@ def reset_request(request: Request) -> Any:
                 request, "password-reset", user.email,
                 {"name": user.name,
                  "link": _link(request, "accounts.reset_confirm", TokenPurpose.RESET_PASSWORD, user),
-                 "minutes": int(services.TOKEN_MAX_AGE[TokenPurpose.RESET_PASSWORD].total_seconds() // 60)},
+                 "minutes": _valid_for(TokenPurpose.RESET_PASSWORD, MINUTES)},
                 locale_name=user.locale,
             )
         request.flash_message(_(
@@ -272,13 +277,11 @@ def change_email(request: Request) -> Any:
         if new_email == user.email:
             form.add_error("email", _("This is already your email address."))
             return {"form": form, "user": user}
-        # The same answer whether or not the address is taken: the form does not reveal accounts.
-        if services.find_user_by_email(request.dbsession, new_email) is None:
-            services.start_email_change(user, new_email)
+        if services.request_email_change(request.dbsession, user, new_email):
             send_email(request, "email-change-confirm", new_email, {
                 "name": user.name,
                 "link": _link(request, "accounts.email_confirm", TokenPurpose.CHANGE_EMAIL, user),
-                "hours": int(services.TOKEN_MAX_AGE[TokenPurpose.CHANGE_EMAIL].total_seconds() // 3600),
+                "hours": _valid_for(TokenPurpose.CHANGE_EMAIL, HOURS),
             }, locale_name=user.locale)
             send_email(request, "email-change-notice", user.email, {"name": user.name},
                        locale_name=user.locale)
@@ -343,16 +346,17 @@ def users(request: Request) -> dict[str, Any]:
     page = requested_page(request)
     found, total = services.list_users(request.dbsession, search, role, page, USERS_PER_PAGE)
     pages = page_count(total, USERS_PER_PAGE)
+    role_choices = _role_choices(request)
     role_forms = {}
     for user in found:
         form = RoleForm(request, obj=user)
-        form.role.choices = _role_choices(request)
+        form.role.choices = role_choices
         form.role.data = user.role.value
         form.role.id = f"role-{user.id}"
         role_forms[user.id] = form
     return {
         "users": found, "total": total, "page": page, "pages": pages, "search": search,
-        "role": role_name if role else "", "role_choices": _role_choices(request),
+        "role": role_name if role else "", "role_choices": role_choices,
         "role_forms": role_forms, "role_labels": ROLE_LABELS,
     }
 

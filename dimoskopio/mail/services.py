@@ -308,9 +308,7 @@ def claim_message(dbsession: Session, message_id: int, now: datetime.datetime) -
     )
     if claimed.rowcount != 1:
         return None
-    message = dbsession.get(OutboxMessage, message_id)
-    dbsession.refresh(message)
-    return message
+    return dbsession.get(OutboxMessage, message_id, populate_existing=True)
 
 
 def retry_delay_seconds(attempts: int, retry_after: int | None = None) -> int:
