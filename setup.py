@@ -5,15 +5,20 @@ INSTALL_REQUIRES = [
     "argon2-cffi>=23.1",
     "babel>=2.14",
     "huey>=2.5,<4",
+    "icalendar>=6,<8",
     "itsdangerous>=2.1,<3",
     "jinja2>=3.1",
+    "markdown-it-py>=3,<5",
+    "nh3>=0.2.17",
     "plaster_pastedeploy>=1.0",
     "psycopg[binary]>=3.1,<4",
+    "pygal>=3.0,<4",
     "pyramid>=2.0,<3",
     "pyramid_jinja2>=2.10",
     "pyramid_retry>=2.1",
     "pyramid_tm>=2.5",
     "redis>=5,<9",
+    "segno>=1.6,<2",
     "sendgrid>=6.11,<7",
     # Pyramid 2.1 imports pkg_resources, which setuptools 81 deprecates and later releases drop.
     "setuptools>=68,<81",
@@ -27,6 +32,10 @@ INSTALL_REQUIRES = [
 
 TEST_REQUIRES = [
     "axe-playwright-python>=0.1.4",
+    # The registration benchmark and concurrency tests run the app under real worker processes.
+    "gunicorn>=22",
+    "openapi-schema-validator>=0.6",
+    "openapi-spec-validator>=0.7",
     "playwright>=1.45",
     "pytest>=8",
     "ruff>=0.5",

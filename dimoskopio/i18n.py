@@ -1,6 +1,7 @@
 """Languages: negotiation, switching, localizers for any locale, Babel date formatting."""
 
 import datetime
+import unicodedata
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,26 @@ def format_date(value: datetime.date | datetime.datetime | None, locale_name: st
     if isinstance(value, datetime.datetime):
         value = value.astimezone(tz).date()
     return babel_dates.format_date(value, format=format, locale=locale_name)
+
+
+_GREEK_TO_LATIN = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
+    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
+    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}
+
+
+_GREEK_DIGRAPHS = {"ου": "ou", "αυ": "av", "ευ": "ev", "γγ": "ng", "γκ": "gk", "γχ": "nch"}
+
+
+def transliterate(text: str) -> str:
+    """Greek to Latin letters for addresses and slugs (ELOT 743, simplified); drops other symbols."""
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(ch) != "Mn"
+    )
+    for digraph, latin in _GREEK_DIGRAPHS.items():
+        plain = plain.replace(digraph, latin)
+    return "".join(_GREEK_TO_LATIN.get(ch, ch) for ch in plain if ch.isalnum() or ch in "._-")
 
 
 def includeme(config: Configurator) -> None:

@@ -3,7 +3,21 @@
 from dimoskopio.accounts.models import LoginSession, User
 from dimoskopio.db import Base
 from dimoskopio.mail.models import OutboxMessage
+from events.models import Category, Event, Feedback, Question, Registration, Series, Topic, Venue
 
 metadata = Base.metadata
 
-__all__ = ["LoginSession", "OutboxMessage", "User", "metadata"]
+__all__ = [
+    "Category",
+    "Event",
+    "Feedback",
+    "LoginSession",
+    "OutboxMessage",
+    "Question",
+    "Registration",
+    "Series",
+    "Topic",
+    "User",
+    "Venue",
+    "metadata",
+]

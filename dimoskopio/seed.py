@@ -3,7 +3,6 @@
 import datetime
 import logging
 import random
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,26 +15,6 @@ from dimoskopio.accounts.services import count_users
 log = logging.getLogger(__name__)
 
 Seeder = Callable[["SeedContext"], None]
-
-_GREEK_TO_LATIN = {
-    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
-    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
-    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
-}
-
-
-_GREEK_DIGRAPHS = {"ου": "ou", "αυ": "av", "ευ": "ev", "γγ": "ng", "γκ": "gk", "γχ": "nch"}
-
-
-def transliterate(text: str) -> str:
-    """Greek to Latin letters for demo email addresses (ELOT 743, simplified)."""
-    plain = "".join(
-        ch for ch in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(ch) != "Mn"
-    )
-    for digraph, latin in _GREEK_DIGRAPHS.items():
-        plain = plain.replace(digraph, latin)
-    return "".join(_GREEK_TO_LATIN.get(ch, ch) for ch in plain if ch.isalnum() or ch in "._-")
-
 
 @dataclass
 class SeedContext:

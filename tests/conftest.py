@@ -4,9 +4,11 @@ DIMOSKOPIO_TEST_DB=sqlite|postgresql chooses the database; `make test` runs the 
 With CI=true nothing may be skipped for want of PostgreSQL, Redis or Chromium.
 """
 
+import datetime
 import email
 import email.policy
 import os
+import secrets
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from dimoskopio.cli import migrate
 from dimoskopio.db import get_tm_session, utcnow
 from dimoskopio.models import metadata
 from dimoskopio.tasks import configure_huey, huey, run_pending_tasks
+from events.models import Event, EventStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -249,3 +252,34 @@ def logged_in(testapp: webtest.TestApp, user_factory: Any) -> Any:
         return user
 
     return as_role
+
+
+def make_event(session: Session, **overrides: Any) -> Event:
+    """A published event a week from now (two hours long, 20 seats) unless told otherwise."""
+    session.rollback()
+    start = overrides.pop("starts_at", utcnow().replace(microsecond=0) + datetime.timedelta(days=7))
+    title = overrides.pop("title_el", "Εργαστήριο επιχειρηματικότητας")
+    values: dict[str, Any] = {
+        "slug": overrides.pop("slug", None) or f"event-{secrets.token_hex(4)}",
+        "title_el": title,
+        "summary_el": "Μια πρακτική συνάντηση για νέους επιχειρηματίες.",
+        "description_el": "Θα μιλήσουμε για **ιδέες** και χρηματοδότηση.",
+        "starts_at": start,
+        "ends_at": overrides.pop("ends_at", start + datetime.timedelta(hours=2)),
+        "capacity": 20,
+        "status": EventStatus.PUBLISHED,
+        "published_at": utcnow(),
+        **overrides,
+    }
+    event = Event(**values)
+    session.add(event)
+    session.commit()
+    return event
+
+
+@pytest.fixture
+def event_factory(dbsession: Session) -> Any:
+    def factory(**overrides: Any) -> Event:
+        return make_event(dbsession, **overrides)
+
+    return factory

@@ -5,7 +5,8 @@ import datetime
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import hash_password
 from dimoskopio.db import utcnow
-from dimoskopio.seed import SeedContext, transliterate
+from dimoskopio.i18n import transliterate
+from dimoskopio.seed import SeedContext
 
 STAFF_EMAIL = "staff@dimoskopio.example"
 STAFF_PASSWORD = "dimoskopio-staff"

@@ -1,4 +1,4 @@
-from dimoskopio.seed import transliterate
+from dimoskopio.i18n import transliterate
 
 
 def test_greek_names_become_plausible_email_local_parts():

@@ -1,0 +1,127 @@
+"""iCalendar (RFC 5545) for events: one event's file, and invitations attached to emails."""
+
+import datetime
+import email.utils
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from icalendar import Calendar, vCalAddress, vText
+from icalendar import Event as CalendarEvent
+from pyramid.request import Request
+
+from dimoskopio.i18n import centre_name, localizer_for
+from events.models import Event, EventStatus, Registration
+from events.services import local_timezone, place_text
+
+PRODID = "-//Municipality of Heraklion//Dimoskopio//EN"
+
+STATUS = {
+    EventStatus.PUBLISHED: "CONFIRMED",
+    EventStatus.POSTPONED: "TENTATIVE",
+    EventStatus.CANCELLED: "CANCELLED",
+    EventStatus.DRAFT: "TENTATIVE",
+}
+
+
+def event_uid(request: Request, event: Event) -> str:
+    """Stable for the event's whole life, whatever else about it changes."""
+    host = urlsplit(request.registry.settings["dimoskopio.base_url"]).hostname or "dimoskopio"
+    return f"event-{event.id}@{host}"
+
+
+def _vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime) -> CalendarEvent:
+    tz = local_timezone(request)
+    title = event.localized("title", locale_name)
+    url = request.public_url("events.detail", slug=event.slug)
+    component = CalendarEvent()
+    component.add("uid", event_uid(request, event))
+    component.add("dtstamp", now)
+    component.add("last-modified", event.updated_at)
+    component.add("created", event.created_at)
+    component.add("sequence", event.sequence)
+    component.add("status", STATUS[event.status])
+    if event.all_day:
+        component.add("dtstart", event.starts_at.astimezone(tz).date())
+        component.add("dtend", event.ends_at.astimezone(tz).date())
+    else:
+        component.add("dtstart", event.starts_at.astimezone(tz))
+        component.add("dtend", event.ends_at.astimezone(tz))
+    component.add("summary", title)
+    description = [event.localized("summary", locale_name), event.localized("description", locale_name)]
+    if event.online_url:
+        description.append(event.online_url)
+    description.append(url)
+    component.add("description", "\n\n".join(part.strip() for part in description if part and part.strip()))
+    location = place_text(event)
+    if location:
+        component.add("location", location)
+    if event.venue is not None and event.venue.has_coordinates:
+        component.add("geo", (float(event.venue.latitude), float(event.venue.longitude)))
+    component.add("url", url)
+    if event.category is not None:
+        component.add("categories", [event.category.localized("name", locale_name)])
+    return component
+
+
+def _organizer(request: Request, locale_name: str) -> vCalAddress:
+    settings = request.registry.settings
+    address = email.utils.parseaddr(settings["mail.sender"])[1]
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["cn"] = vText(centre_name(settings, localizer_for(locale_name)))
+    return organizer
+
+
+def _calendar(method: str, components: Iterable[CalendarEvent]) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    for component in components:
+        calendar.add_component(component)
+    calendar.add_missing_timezones()
+    return calendar
+
+
+def event_ics(request: Request, event: Event, now: datetime.datetime) -> bytes:
+    """One public event as a calendar file (no personal data)."""
+    component = _vevent(request, event, request.locale_name, now)
+    component.add("organizer", _organizer(request, request.locale_name))
+    return _calendar("PUBLISH", [component]).to_ical()
+
+
+def invitation(request: Request, registration: Registration, now: datetime.datetime | None = None) -> bytes:
+    """The event as an invitation to the person registered (METHOD:REQUEST, their PARTSTAT)."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    locale_name = registration.locale
+    component = _vevent(request, registration.event, locale_name, now)
+    component.add("organizer", _organizer(request, locale_name))
+    attendee = vCalAddress(f"mailto:{registration.email}")
+    attendee.params["cn"] = vText(registration.name)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    confirmed = registration.holds_seat and registration.event.status == EventStatus.PUBLISHED
+    attendee.params["partstat"] = vText("ACCEPTED" if confirmed else "TENTATIVE")
+    attendee.params["rsvp"] = vText("FALSE")
+    component.add("attendee", attendee)
+    method = "CANCEL" if registration.event.status == EventStatus.CANCELLED else "REQUEST"
+    return _calendar(method, [component]).to_ical()
+
+
+def google_calendar_link(request: Request, event: Event, locale_name: str) -> str:
+    tz = local_timezone(request)
+    if event.all_day:
+        dates = f"{event.starts_at.astimezone(tz):%Y%m%d}/{event.ends_at.astimezone(tz):%Y%m%d}"
+    else:
+        dates = f"{event.starts_at.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}/" \
+                f"{event.ends_at.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}"
+    params: dict[str, Any] = {
+        "action": "TEMPLATE",
+        "text": event.localized("title", locale_name),
+        "dates": dates,
+        "details": f"{event.localized('summary', locale_name)}\n\n"
+                   f"{request.public_url('events.detail', slug=event.slug)}",
+        "location": place_text(event),
+        "ctz": str(tz),
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(params)

@@ -1,0 +1,940 @@
+"""The rules of events and registration: who gets a seat, who waits, and who is told what.
+
+Seats are allocated under a per-event lock. On PostgreSQL it is the event row's lock
+(`SELECT ... FOR UPDATE`, with a lock timeout); on SQLite the database itself allows one writer at a
+time, and a writer whose snapshot went stale is refused ("database is locked") and retried.
+"""
+
+import base64
+import calendar
+import datetime
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg.errors
+import segno
+from pyramid.request import Request
+from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from dimoskopio.accounts.services import normalize_email
+from dimoskopio.i18n import transliterate
+from dimoskopio.mail import send_email
+from events.models import (
+    ACTIVE_STATUSES,
+    SEAT_HOLDING,
+    SLUG_MAX_LENGTH,
+    AttendeeRole,
+    Category,
+    Event,
+    EventStatus,
+    Feedback,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    Series,
+    Topic,
+    Venue,
+    event_topics,
+)
+
+
+class SeatsBusy(Exception):
+    """The event's seat lock was not free in time; the visitor should simply try again."""
+
+
+class RegistrationRefused(Exception):
+    """The registration cannot be made or changed; `reason` says why (see REFUSAL_MESSAGES)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def local_timezone(request_or_settings: Any) -> ZoneInfo:
+    settings = getattr(getattr(request_or_settings, "registry", None), "settings", request_or_settings)
+    return ZoneInfo(settings["dimoskopio.timezone"])
+
+
+def from_local(value: datetime.datetime, tz: ZoneInfo) -> datetime.datetime:
+    """A wall-clock time at the centre as an aware UTC datetime."""
+    return value.replace(tzinfo=tz).astimezone(datetime.UTC)
+
+
+def local_day_start(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
+    return from_local(datetime.datetime.combine(day, datetime.time()), tz)
+
+
+def last_day(event: Event, tz: ZoneInfo) -> datetime.date:
+    """The last calendar day an event takes place on (all-day events end at the next midnight)."""
+    end = event.ends_at.astimezone(tz)
+    if event.all_day:
+        return end.date() - datetime.timedelta(days=1)
+    return end.date()
+
+
+def is_multi_day(event: Event, tz: ZoneInfo) -> bool:
+    return last_day(event, tz) > event.starts_at.astimezone(tz).date()
+
+
+# --- slugs ------------------------------------------------------------------------------------
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Paths under /events that are pages of their own, not events.
+RESERVED_SLUGS = frozenset({"calendar", "past", "series", "registration", "my", "new"})
+
+
+def slugify(text_value: str, max_length: int = SLUG_MAX_LENGTH) -> str:
+    words = (transliterate(word) for word in re.split(r"[\s._]+", text_value))
+    slug = re.sub(r"[^a-z0-9]+", "-", "-".join(words)).strip("-")
+    return slug[:max_length].rstrip("-") or "event"
+
+
+def unique_slug(dbsession: Session, model: type[Any], wanted: str, exclude_id: int | None = None) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`... whichever no other row of `model` uses."""
+    base = slugify(wanted, SLUG_MAX_LENGTH - 6)
+    query = select(model.slug).where(or_(model.slug == base, model.slug.like(f"{base}-%")))
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    taken = set(dbsession.scalars(query)) | (RESERVED_SLUGS if model is Event else set())
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{number}"
+        number += 1
+    return candidate
+
+
+# --- seats ------------------------------------------------------------------------------------
+
+
+def lock_seats(request: Request, event: Event) -> None:
+    """Serialize seat allocation for one event until the transaction ends.
+
+    `events.seat_lock = false` turns the lock off; it exists only so that the concurrency test
+    and the registration benchmark can show that they would catch overbooking.
+    """
+    settings = request.registry.settings
+    dbsession = request.dbsession
+    if not settings["events.seat_lock"] or dbsession.get_bind().dialect.name != "postgresql":
+        dbsession.refresh(event)
+        return
+    timeout_ms = settings["events.seat_lock_timeout_ms"]
+    dbsession.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
+    try:
+        dbsession.execute(
+            select(Event).where(Event.id == event.id).with_for_update(of=Event)
+            .execution_options(populate_existing=True)
+        )
+    except OperationalError as error:
+        if isinstance(error.orig, psycopg.errors.LockNotAvailable):
+            raise SeatsBusy() from error
+        raise
+
+
+def seats_taken(dbsession: Session, event_id: int) -> int:
+    return dbsession.scalar(
+        select(func.count()).where(Registration.event_id == event_id, Registration.status.in_(SEAT_HOLDING))
+    ) or 0
+
+
+def seats_left(event: Event, taken: int) -> int | None:
+    """Free seats, or None for an event without a limit."""
+    if event.capacity is None:
+        return None
+    return max(0, event.capacity - taken)
+
+
+@dataclass
+class EventCounts:
+    confirmed: int = 0
+    offered: int = 0
+    waiting: int = 0
+    pending: int = 0
+    cancelled: int = 0
+    rejected: int = 0
+    expired: int = 0
+    checked_in: int = 0
+
+    @property
+    def taken(self) -> int:
+        return self.confirmed + self.offered
+
+    @property
+    def active(self) -> int:
+        return self.confirmed + self.offered + self.waiting + self.pending
+
+
+def counts_for(dbsession: Session, event_ids: Iterable[int]) -> dict[int, EventCounts]:
+    """Registration counts by status for many events in one query."""
+    ids = list(event_ids)
+    counts = {event_id: EventCounts() for event_id in ids}
+    if not ids:
+        return counts
+    rows = dbsession.execute(
+        select(
+            Registration.event_id,
+            Registration.status,
+            func.count(),
+            func.count(Registration.checked_in_at),
+        )
+        .where(Registration.event_id.in_(ids))
+        .group_by(Registration.event_id, Registration.status)
+    )
+    for event_id, status, number, checked_in in rows:
+        setattr(counts[event_id], status.value, number)
+        counts[event_id].checked_in += checked_in
+    return counts
+
+
+def fill_rate(event: Event, counts: EventCounts) -> float | None:
+    if not event.capacity:
+        return None
+    return min(1.0, counts.taken / event.capacity)
+
+
+# --- registration window ----------------------------------------------------------------------
+
+
+def registration_closes_at(event: Event) -> datetime.datetime:
+    return event.registration_closes_at or event.starts_at
+
+
+def registration_state(event: Event, now: datetime.datetime) -> str:
+    """open, not_open_yet, closed, past, cancelled, postponed or draft."""
+    if event.status == EventStatus.DRAFT:
+        return "draft"
+    if event.status == EventStatus.CANCELLED:
+        return "cancelled"
+    if event.status == EventStatus.POSTPONED:
+        return "postponed"
+    if event.ends_at <= now:
+        return "past"
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return "not_open_yet"
+    if now >= registration_closes_at(event):
+        return "closed"
+    return "open"
+
+
+# --- private links ----------------------------------------------------------------------------
+
+
+def _signature(secret: str, purpose: str, registration: Registration) -> str:
+    message = f"{purpose}:{registration.id}:{registration.manage_key_hash}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
+
+
+def manage_token(secret: str, registration: Registration) -> str:
+    """The private management link's token: the registration id and its signature."""
+    return f"{registration.id}-{_signature(secret, 'manage', registration)}"
+
+
+def registration_for_token(dbsession: Session, secret: str, token: str) -> Registration | None:
+    """The registration a management token names, or None for a tampered or revoked token."""
+    raw_id, _, signature = token.partition("-")
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and signature):
+        return None
+    registration = dbsession.get(Registration, int(raw_id))
+    if registration is None:
+        return None
+    if not hmac.compare_digest(signature, _signature(secret, "manage", registration)):
+        return None
+    return registration
+
+
+def _new_registration_keys() -> dict[str, str]:
+    # The key only salts the link's signature; revoking a link means drawing a new one.
+    return {
+        "manage_key_hash": secrets.token_hex(32),
+        "checkin_code": secrets.token_urlsafe(18)[:24],
+    }
+
+
+def revoke_links(registration: Registration) -> None:
+    registration.manage_key_hash = secrets.token_hex(32)
+
+
+# --- registering ------------------------------------------------------------------------------
+
+
+@dataclass
+class RegistrantDetails:
+    name: str
+    email: str
+    organisation: str = ""
+    role: AttendeeRole = AttendeeRole.OTHER
+    answers: dict[str, Any] = field(default_factory=dict)
+    locale: str = "el"
+    consent_version: str | None = None
+    newsletter_opt_in: bool = False
+    user_id: int | None = None
+
+
+@dataclass
+class RegistrationOutcome:
+    registration: Registration
+    created: bool
+    """False when this email was already registered (the person gets their link again)."""
+
+
+def _allocate(dbsession: Session, event: Event, registration: Registration, now: datetime.datetime) -> None:
+    """Give a seat if one is free, else a place at the end of the waiting list. Caller holds the lock."""
+    left = seats_left(event, seats_taken(dbsession, event.id))
+    if left is None or left > 0:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = now
+        registration.waiting_since = None
+    else:
+        registration.status = RegistrationStatus.WAITING
+        registration.waiting_since = now
+    registration.offer_expires_at = None
+
+
+def register(
+    request: Request,
+    event: Event,
+    details: RegistrantDetails,
+    now: datetime.datetime,
+    source: RegistrationSource = RegistrationSource.ONLINE,
+) -> RegistrationOutcome:
+    """Register someone for an event. Visitors may register only while registration is open;
+    staff may add people at any time before the event is over, but never beyond capacity."""
+    state = registration_state(event, now)
+    if source == RegistrationSource.ONLINE and state != "open":
+        raise RegistrationRefused(state)
+    if source != RegistrationSource.ONLINE and state in ("draft", "cancelled", "past"):
+        raise RegistrationRefused(state)
+    dbsession = request.dbsession
+    lock_seats(request, event)
+    email = normalize_email(details.email)
+    registration = dbsession.scalar(
+        select(Registration).where(Registration.event_id == event.id, Registration.email == email)
+    )
+    if registration is not None and (registration.is_active or registration.status == RegistrationStatus.REJECTED):
+        return RegistrationOutcome(registration, created=False)
+    if registration is None:
+        registration = Registration(event=event, email=email, **_new_registration_keys())
+        dbsession.add(registration)
+    registration.name = details.name.strip()
+    registration.organisation = details.organisation.strip()
+    registration.role = details.role
+    registration.answers = details.answers
+    registration.locale = details.locale
+    registration.user_id = details.user_id
+    registration.source = source
+    registration.newsletter_opt_in = details.newsletter_opt_in
+    registration.cancelled_at = None
+    registration.decision_reason = ""
+    if details.consent_version is not None:
+        registration.consent_at = now
+        registration.consent_version = details.consent_version
+    if event.approval_required and source == RegistrationSource.ONLINE:
+        registration.status = RegistrationStatus.PENDING
+    else:
+        _allocate(dbsession, event, registration, now)
+    if source == RegistrationSource.WALK_IN:
+        if registration.status != RegistrationStatus.CONFIRMED:
+            raise RegistrationRefused("full")
+        registration.checked_in_at = now
+    dbsession.flush()
+    return RegistrationOutcome(registration, created=True)
+
+
+def waiting_position(dbsession: Session, registration: Registration) -> int | None:
+    """1 for the first in line; None when not waiting."""
+    if registration.status != RegistrationStatus.WAITING or registration.waiting_since is None:
+        return None
+    ahead = dbsession.scalar(
+        select(func.count()).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITING,
+            or_(
+                Registration.waiting_since < registration.waiting_since,
+                and_(Registration.waiting_since == registration.waiting_since, Registration.id < registration.id),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def _waiting_line(event_id: int) -> Select[Any]:
+    return (
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITING)
+        .order_by(Registration.waiting_since, Registration.id)
+    )
+
+
+def fill_free_seats(request: Request, event: Event, now: datetime.datetime) -> list[Registration]:
+    """Hand free seats to the waiting list, in order: a direct seat (automatic promotion) or an
+    offer that must be accepted in time. The caller holds the seat lock. Each person is emailed."""
+    if event.status != EventStatus.PUBLISHED or event.starts_at <= now:
+        return []
+    dbsession = request.dbsession
+    left = seats_left(event, seats_taken(dbsession, event.id))
+    if left == 0:
+        return []
+    line = _waiting_line(event.id)
+    if left is not None:
+        line = line.limit(left)
+    moved = list(dbsession.scalars(line))
+    for registration in moved:
+        if event.auto_promote:
+            registration.status = RegistrationStatus.CONFIRMED
+            registration.confirmed_at = now
+            registration.waiting_since = None
+            notify_registration(request, registration, "seat-confirmed")
+        else:
+            registration.status = RegistrationStatus.OFFERED
+            # An offer never outlasts the event's start.
+            registration.offer_expires_at = min(now + datetime.timedelta(hours=event.offer_hours), event.starts_at)
+            notify_registration(request, registration, "seat-offered")
+    dbsession.flush()
+    return moved
+
+
+def cancel_registration(request: Request, registration: Registration, now: datetime.datetime) -> None:
+    """The person (or staff) cancels; a freed seat goes to the waiting list."""
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.EXPIRED):
+        raise RegistrationRefused("already_cancelled")
+    if registration.status == RegistrationStatus.REJECTED:
+        raise RegistrationRefused("rejected")
+    if registration.event.ends_at <= now:
+        raise RegistrationRefused("past")
+    lock_seats(request, registration.event)
+    request.dbsession.refresh(registration)
+    held_seat = registration.holds_seat
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.offer_expires_at = None
+    request.dbsession.flush()
+    if held_seat:
+        fill_free_seats(request, registration.event, now)
+
+
+def accept_offer(request: Request, registration: Registration, now: datetime.datetime) -> None:
+    lock_seats(request, registration.event)
+    request.dbsession.refresh(registration)
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return
+    if registration.status != RegistrationStatus.OFFERED:
+        raise RegistrationRefused("no_offer")
+    if registration.offer_expires_at is not None and registration.offer_expires_at <= now:
+        raise RegistrationRefused("offer_expired")
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.confirmed_at = now
+    registration.offer_expires_at = None
+    registration.waiting_since = None
+    request.dbsession.flush()
+
+
+def expire_offers(request: Request, now: datetime.datetime) -> int:
+    """Offers not accepted in time lapse; their seats pass to the next in line."""
+    dbsession = request.dbsession
+    event_ids = list(dbsession.scalars(
+        select(Registration.event_id).where(
+            Registration.status == RegistrationStatus.OFFERED, Registration.offer_expires_at <= now,
+        ).distinct()
+    ))
+    expired = 0
+    for event_id in event_ids:
+        event = dbsession.get(Event, event_id)
+        lock_seats(request, event)
+        lapsed = dbsession.scalars(
+            select(Registration).where(
+                Registration.event_id == event_id,
+                Registration.status == RegistrationStatus.OFFERED,
+                Registration.offer_expires_at <= now,
+            )
+        ).all()
+        for registration in lapsed:
+            registration.status = RegistrationStatus.EXPIRED
+            registration.offer_expires_at = None
+            notify_registration(request, registration, "offer-expired")
+            expired += 1
+        dbsession.flush()
+        fill_free_seats(request, event, now)
+    return expired
+
+
+def approve(request: Request, registration: Registration, now: datetime.datetime) -> None:
+    if registration.status != RegistrationStatus.PENDING:
+        raise RegistrationRefused("not_pending")
+    lock_seats(request, registration.event)
+    _allocate(request.dbsession, registration.event, registration, now)
+    request.dbsession.flush()
+
+
+def reject(registration: Registration, reason: str, now: datetime.datetime) -> None:
+    if registration.status not in (RegistrationStatus.PENDING, RegistrationStatus.WAITING):
+        raise RegistrationRefused("not_pending")
+    registration.status = RegistrationStatus.REJECTED
+    registration.decision_reason = reason
+    registration.cancelled_at = now
+
+
+def move_registration(request: Request, registration: Registration, target: RegistrationStatus,
+                      now: datetime.datetime, reason: str = "") -> None:
+    """A staff decision about one registration; capacity still holds."""
+    if registration.status == target:
+        return
+    event = registration.event
+    if target == RegistrationStatus.CANCELLED:
+        cancel_registration(request, registration, now)
+        return
+    if target == RegistrationStatus.REJECTED:
+        reject(registration, reason, now)
+        return
+    lock_seats(request, event)
+    request.dbsession.refresh(registration)
+    held_seat = registration.holds_seat
+    if target == RegistrationStatus.CONFIRMED:
+        if not held_seat and seats_left(event, seats_taken(request.dbsession, event.id)) == 0:
+            raise RegistrationRefused("full")
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.confirmed_at = now
+        registration.waiting_since = None
+        registration.offer_expires_at = None
+    elif target == RegistrationStatus.WAITING:
+        registration.status = RegistrationStatus.WAITING
+        registration.waiting_since = registration.waiting_since or now
+        registration.offer_expires_at = None
+    else:
+        raise RegistrationRefused("not_allowed")
+    registration.cancelled_at = None
+    request.dbsession.flush()
+    if held_seat:
+        fill_free_seats(request, event, now)
+
+
+def check_in(registration: Registration, staff_user_id: int, now: datetime.datetime) -> None:
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise RegistrationRefused("not_confirmed")
+    if registration.checked_in_at is None:
+        registration.checked_in_at = now
+        registration.checked_in_by_id = staff_user_id
+
+
+def undo_check_in(registration: Registration) -> None:
+    registration.checked_in_at = None
+    registration.checked_in_by_id = None
+
+
+def save_feedback(dbsession: Session, registration: Registration, rating: int, useful: str, ideas: str) -> Feedback:
+    if registration.checked_in_at is None and registration.status != RegistrationStatus.CONFIRMED:
+        raise RegistrationRefused("not_attended")
+    feedback = registration.feedback or Feedback(registration=registration)
+    feedback.rating = rating
+    feedback.useful = useful.strip()
+    feedback.ideas = ideas.strip()
+    dbsession.add(feedback)
+    return feedback
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+REGISTRATION_TEMPLATES = {
+    RegistrationStatus.CONFIRMED: "registration-confirmed",
+    RegistrationStatus.WAITING: "registration-waiting",
+    RegistrationStatus.PENDING: "registration-pending",
+    RegistrationStatus.REJECTED: "registration-rejected",
+}
+
+
+def qr_png(content: str) -> bytes:
+    return segno.make(content, error="m").png_data_uri(scale=6).split(",", 1)[1].encode()
+
+
+def checkin_url(request: Request, registration: Registration) -> str:
+    return request.public_url("admin.events.checkin_code", code=registration.checkin_code)
+
+
+def registration_context(request: Request, registration: Registration) -> dict[str, Any]:
+    """What every email and page about one registration may show."""
+    secret = request.registry.settings["dimoskopio.secret"]
+    return {
+        "registration": registration,
+        "event": registration.event,
+        "manage_url": request.public_url("events.registration", token=manage_token(secret, registration)),
+        "event_url": request.public_url("events.detail", slug=registration.event.slug),
+        "position": waiting_position(request.dbsession, registration),
+    }
+
+
+def _attachments(request: Request, registration: Registration, with_qr: bool) -> list[dict[str, Any]]:
+    from events.calendar import invitation
+
+    attachments = [{
+        "filename": f"{registration.event.slug}.ics",
+        "content_type": "text/calendar; charset=utf-8; method=REQUEST",
+        "content_base64": base64.b64encode(invitation(request, registration)).decode(),
+    }]
+    if with_qr:
+        attachments.append({
+            "filename": "check-in.png",
+            "content_type": "image/png",
+            "content_base64": qr_png(checkin_url(request, registration)).decode(),
+        })
+    return attachments
+
+
+def notify_registration(request: Request, registration: Registration, template: str | None = None,
+                        extra: dict[str, Any] | None = None) -> None:
+    """Email the person about their registration, in their language. Without a template, the one
+    for its current status (a confirmation carries the calendar file and the check-in QR code)."""
+    template = template or REGISTRATION_TEMPLATES.get(registration.status, "registration-link")
+    request.dbsession.flush()
+    seat_news = template in ("registration-confirmed", "seat-confirmed", "event-reminder")
+    send_email(
+        request, template, registration.email,
+        {**registration_context(request, registration), **(extra or {})},
+        locale_name=registration.locale,
+        attachments=_attachments(request, registration, with_qr=seat_news) if seat_news else None,
+    )
+
+
+def active_registrations(dbsession: Session, event_id: int) -> Sequence[Registration]:
+    return dbsession.scalars(
+        select(Registration).where(Registration.event_id == event_id, Registration.status.in_(ACTIVE_STATUSES))
+        .order_by(Registration.id)
+    ).all()
+
+
+# --- events -----------------------------------------------------------------------------------
+
+# Changes that calendars must pick up (they raise SEQUENCE) and that registrants are told about.
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "all_day", "venue_id", "online_url")
+CALENDAR_FIELDS = (*SCHEDULE_FIELDS, "title_el", "title_en", "status")
+
+
+def snapshot(event: Event) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in CALENDAR_FIELDS}
+
+
+def record_changes(request: Request, event: Event, before: dict[str, Any]) -> list[str]:
+    """After an edit: raise the sequence if calendars must update, and tell registrants if the
+    time or the place of a published event changed. Returns the schedule fields that changed."""
+    after = snapshot(event)
+    changed = [name for name in CALENDAR_FIELDS if before[name] != after[name]]
+    if changed:
+        event.sequence += 1
+    schedule_changes = [name for name in SCHEDULE_FIELDS if name in changed]
+    if schedule_changes and event.status == EventStatus.PUBLISHED:
+        from events.tasks import notify_registrants
+
+        old_venue = request.dbsession.get(Venue, before["venue_id"]) if before["venue_id"] else None
+        request.enqueue(notify_registrants, event.id, "event-changed", {
+            "old_starts_at": before["starts_at"].isoformat(),
+            "old_ends_at": before["ends_at"].isoformat(),
+            "old_all_day": before["all_day"],
+            "old_place": _place_text(old_venue, before["online_url"]),
+            "changed": schedule_changes,
+        })
+    return schedule_changes
+
+
+def _place_text(venue: Venue | None, online_url: str | None) -> str:
+    parts = []
+    if venue is not None:
+        parts.append(f"{venue.name}, {venue.address}")
+    if online_url:
+        parts.append(online_url)
+    return " · ".join(parts)
+
+
+def place_text(event: Event) -> str:
+    return _place_text(event.venue, event.online_url)
+
+
+def publish(event: Event, now: datetime.datetime) -> None:
+    if event.status not in (EventStatus.DRAFT, EventStatus.POSTPONED):
+        raise RegistrationRefused("not_allowed")
+    event.status = EventStatus.PUBLISHED
+    event.published_at = event.published_at or now
+    event.sequence += 1
+
+
+def cancel_event(request: Request, event: Event, message: str) -> None:
+    """Cancel a public event; every active registrant is emailed (in the background)."""
+    from events.tasks import notify_registrants
+
+    if event.status in (EventStatus.DRAFT, EventStatus.CANCELLED):
+        raise RegistrationRefused("not_allowed")
+    event.status = EventStatus.CANCELLED
+    event.sequence += 1
+    request.enqueue(notify_registrants, event.id, "event-cancelled", {"message": message})
+
+
+def postpone_event(request: Request, event: Event, message: str) -> None:
+    from events.tasks import notify_registrants
+
+    if event.status != EventStatus.PUBLISHED:
+        raise RegistrationRefused("not_allowed")
+    event.status = EventStatus.POSTPONED
+    event.sequence += 1
+    request.enqueue(notify_registrants, event.id, "event-postponed", {"message": message})
+
+
+def delete_draft(dbsession: Session, event: Event) -> None:
+    if event.status != EventStatus.DRAFT:
+        raise RegistrationRefused("not_allowed")
+    dbsession.delete(event)
+
+
+def duplicate(dbsession: Session, event: Event, starts_at: datetime.datetime | None = None) -> Event:
+    """A draft copy with the same details and questions (shifted to `starts_at` if given)."""
+    shift = (starts_at - event.starts_at) if starts_at else datetime.timedelta(0)
+    copy = Event(
+        slug=unique_slug(dbsession, Event, event.title_el),
+        status=EventStatus.DRAFT,
+        **{name: getattr(event, name) for name in COPIED_FIELDS},
+    )
+    copy.topics = list(event.topics)
+    copy.starts_at = event.starts_at + shift
+    copy.ends_at = event.ends_at + shift
+    for moment in ("registration_opens_at", "registration_closes_at"):
+        value = getattr(event, moment)
+        setattr(copy, moment, value + shift if value else None)
+    from events.models import Question
+
+    copy.questions = [
+        Question(**{name: getattr(question, name) for name in QUESTION_FIELDS}) for question in event.questions
+    ]
+    dbsession.add(copy)
+    dbsession.flush()
+    return copy
+
+
+COPIED_FIELDS = (
+    "title_el", "title_en", "summary_el", "summary_en", "description_el", "description_en", "category_id",
+    "venue_id", "online_url", "series_id", "organiser", "partners", "speakers", "all_day", "capacity",
+    "approval_required", "auto_promote", "offer_hours", "hours", "language",
+)
+QUESTION_FIELDS = ("position", "kind", "label_el", "label_en", "required", "choices_el", "choices_en")
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date | None:
+    """The same day `months` later, or None when that month is too short (the 31st)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    if day.day > calendar.monthrange(year, month)[1]:
+        return None
+    return day.replace(year=year, month=month)
+
+
+def repeat_dates(first: datetime.date, pattern: str, count: int) -> list[datetime.date]:
+    """Dates of a series: weekly, every two weeks, or monthly on the same day of the month."""
+    if pattern == "monthly":
+        dates = [add_months(first, step) for step in range(count * 2)]
+        return [day for day in dates if day is not None][:count]
+    step = datetime.timedelta(weeks=2 if pattern == "biweekly" else 1)
+    return [first + step * index for index in range(count)]
+
+
+def create_repeats(dbsession: Session, event: Event, pattern: str, count: int, tz: ZoneInfo) -> list[Event]:
+    """Draft copies of `event` on later dates, at the same local time, in the same series."""
+    local_start = event.starts_at.astimezone(tz)
+    copies = []
+    for day in repeat_dates(local_start.date(), pattern, count + 1)[1:]:
+        starts_at = from_local(datetime.datetime.combine(day, local_start.time().replace(tzinfo=None)), tz)
+        copy = duplicate(dbsession, event, starts_at)
+        # The same local time after a daylight-saving change: the length stays the same.
+        copy.ends_at = starts_at + (event.ends_at - event.starts_at)
+        copies.append(copy)
+    return copies
+
+
+# --- finding events ---------------------------------------------------------------------------
+
+
+@dataclass
+class EventFilters:
+    q: str = ""
+    category: str = ""
+    topic: str = ""
+    venue: int | None = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    mode: str = ""  # "online", "in_person" or empty
+    series_id: int | None = None
+
+
+def _search_terms(q: str) -> list[str]:
+    return [term for term in q.lower().split() if term][:8]
+
+
+def _like(term: str) -> str:
+    """A LIKE pattern that finds `term` anywhere, its wildcards taken literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered_events(filters: EventFilters, tz: ZoneInfo) -> Select[Any]:
+    """Public events matching the filters (order and time window are the caller's)."""
+    query = select(Event).where(Event.status != EventStatus.DRAFT)
+    if filters.category:
+        query = query.join(Event.category).where(Category.slug == filters.category)
+    if filters.topic:
+        query = query.where(Event.id.in_(
+            select(event_topics.c.event_id).join(Topic, Topic.id == event_topics.c.topic_id)
+            .where(Topic.slug == filters.topic)
+        ))
+    if filters.venue is not None:
+        query = query.where(Event.venue_id == filters.venue)
+    if filters.series_id is not None:
+        query = query.where(Event.series_id == filters.series_id)
+    if filters.mode == "online":
+        query = query.where(Event.online_url.is_not(None), Event.online_url != "")
+    elif filters.mode == "in_person":
+        query = query.where(Event.venue_id.is_not(None))
+    if filters.date_from is not None:
+        query = query.where(Event.ends_at > local_day_start(filters.date_from, tz))
+    if filters.date_to is not None:
+        query = query.where(Event.starts_at < local_day_start(filters.date_to + datetime.timedelta(days=1), tz))
+    for term in _search_terms(filters.q):
+        pattern = _like(term)
+        query = query.where(or_(
+            func.lower(Event.title_el).like(pattern, escape="\\"),
+            func.lower(func.coalesce(Event.title_en, "")).like(pattern, escape="\\"),
+            func.lower(Event.summary_el).like(pattern, escape="\\"),
+            func.lower(func.coalesce(Event.summary_en, "")).like(pattern, escape="\\"),
+        ))
+    return query
+
+
+def upcoming(query: Select[Any], now: datetime.datetime) -> Select[Any]:
+    return query.where(Event.ends_at > now).order_by(Event.starts_at, Event.id)
+
+
+def past(query: Select[Any], now: datetime.datetime) -> Select[Any]:
+    return query.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
+
+
+def page_of(dbsession: Session, query: Select[Any], page: int, per_page: int) -> tuple[list[Event], int]:
+    total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    events = list(dbsession.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return events, total
+
+
+@dataclass
+class CalendarDay:
+    day: datetime.date
+    in_month: bool
+    events: list[Event]
+
+
+def month_grid(dbsession: Session, year: int, month: int, tz: ZoneInfo,
+               filters: EventFilters | None = None) -> list[list[CalendarDay]]:
+    """The weeks (Monday first) of a month, each day with the public events on it."""
+    weeks = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month)
+    first, last = weeks[0][0], weeks[-1][-1]
+    query = filtered_events(filters or EventFilters(), tz).where(
+        Event.ends_at > local_day_start(first, tz),
+        Event.starts_at < local_day_start(last + datetime.timedelta(days=1), tz),
+    ).order_by(Event.starts_at, Event.id)
+    by_day: dict[datetime.date, list[Event]] = {}
+    for event in dbsession.scalars(query).unique():
+        day = max(event.starts_at.astimezone(tz).date(), first)
+        end = min(last_day(event, tz), last)
+        while day <= end:
+            by_day.setdefault(day, []).append(event)
+            day += datetime.timedelta(days=1)
+    return [[CalendarDay(day, day.month == month, by_day.get(day, [])) for day in week] for week in weeks]
+
+
+def series_events(dbsession: Session, series: Series) -> Sequence[Event]:
+    return dbsession.scalars(
+        select(Event).where(Event.series_id == series.id, Event.status != EventStatus.DRAFT)
+        .order_by(Event.starts_at)
+    ).unique().all()
+
+
+def registrations_of_user(dbsession: Session, user_id: int, email: str) -> Sequence[Registration]:
+    """A member's registrations: made while logged in, or earlier with the same email."""
+    return dbsession.scalars(
+        select(Registration).join(Registration.event)
+        .where(or_(Registration.user_id == user_id, Registration.email == normalize_email(email)))
+        .order_by(Event.starts_at.desc())
+    ).unique().all()
+
+
+def staff_registrations(dbsession: Session, event_id: int, status: RegistrationStatus | None, q: str,
+                        page: int, per_page: int) -> tuple[list[Registration], int]:
+    query = select(Registration).where(Registration.event_id == event_id)
+    if status is not None:
+        query = query.where(Registration.status == status)
+    for term in _search_terms(q):
+        pattern = _like(term)
+        query = query.where(or_(
+            func.lower(Registration.name).like(pattern, escape="\\"),
+            Registration.email.like(pattern, escape="\\"),
+            func.lower(Registration.organisation).like(pattern, escape="\\"),
+        ))
+    query = query.order_by(
+        case((Registration.status == RegistrationStatus.WAITING, 1), else_=0),
+        Registration.waiting_since, Registration.created_at, Registration.id,
+    )
+    total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = list(dbsession.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return rows, total
+
+
+def registrations_by_day(dbsession: Session, event_id: int, tz: ZoneInfo) -> list[tuple[datetime.date, int]]:
+    """Registrations made per local day (for the chart on the staff page)."""
+    created = dbsession.scalars(
+        select(Registration.created_at).where(Registration.event_id == event_id).order_by(Registration.created_at)
+    )
+    per_day: dict[datetime.date, int] = {}
+    for moment in created:
+        day = moment.astimezone(tz).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    return sorted(per_day.items())
+
+
+@dataclass
+class FeedbackSummary:
+    responses: int
+    average: float | None
+    distribution: dict[int, int]
+    comments: list[Feedback]
+
+
+def feedback_summary(dbsession: Session, event_id: int, latest: int = 20) -> FeedbackSummary:
+    rows = dbsession.execute(
+        select(Feedback.rating, func.count()).join(Feedback.registration)
+        .where(Registration.event_id == event_id).group_by(Feedback.rating)
+    ).all()
+    distribution = {rating: 0 for rating in range(1, 6)}
+    for rating, number in rows:
+        distribution[rating] = number
+    responses = sum(distribution.values())
+    average = sum(rating * number for rating, number in distribution.items()) / responses if responses else None
+    comments = dbsession.scalars(
+        select(Feedback).join(Feedback.registration)
+        .where(Registration.event_id == event_id, or_(Feedback.useful != "", Feedback.ideas != ""))
+        .order_by(Feedback.created_at.desc()).limit(latest)
+    ).all()
+    return FeedbackSummary(responses, average, distribution, list(comments))
+
+
+def events_using(dbsession: Session, column: Any, row_id: int) -> int:
+    """How many events use a category, venue or series (those cannot be deleted)."""
+    return dbsession.scalar(select(func.count()).where(column == row_id)) or 0
+
+
+def skip_locked(dbsession: Session, query: Select[Any]) -> Select[Any]:
+    """Rows another transaction holds are left to it (PostgreSQL; SQLite has one writer anyway)."""
+    if dbsession.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True, of=Registration)
+    return query
