@@ -190,11 +190,6 @@ def add_security_headers(event: NewResponse) -> None:
     )
 
 
-@view_config(route_name="home", renderer="home.jinja2")
-def home(request: Request) -> dict[str, Any]:
-    return {}
-
-
 @view_config(route_name="language", request_method="POST")
 def switch_language(request: Request) -> Response:
     locale_name = request.POST.get("locale")

@@ -7,6 +7,8 @@ SLUG = r"{slug:[a-z0-9]+(?:-[a-z0-9]+)*}"
 
 
 def includeme(config: Configurator) -> None:
+    config.include("events.seed")
+    config.include(".display")
     # Public pages (specific paths before the event page, which would match them too).
     config.add_route("events.index", "/events")
     config.add_route("events.past", "/events/past")

@@ -173,6 +173,9 @@ class EventCounts:
     def active(self) -> int:
         return self.confirmed + self.offered + self.waiting + self.pending
 
+    def seats_left(self, event: Event) -> int | None:
+        return seats_left(event, self.taken)
+
 
 def counts_for(dbsession: Session, event_ids: Iterable[int]) -> dict[int, EventCounts]:
     """Registration counts by status for many events in one query."""
@@ -324,8 +327,8 @@ def register(
     if registration is not None and (registration.is_active or registration.status == RegistrationStatus.REJECTED):
         return RegistrationOutcome(registration, created=False)
     if registration is None:
+        # Added to the session only once it has a status (counting seats flushes the session).
         registration = Registration(event=event, email=email, **_new_registration_keys())
-        dbsession.add(registration)
     registration.name = details.name.strip()
     registration.organisation = details.organisation.strip()
     registration.role = details.role
@@ -347,6 +350,7 @@ def register(
         if registration.status != RegistrationStatus.CONFIRMED:
             raise RegistrationRefused("full")
         registration.checked_in_at = now
+    dbsession.add(registration)
     dbsession.flush()
     return RegistrationOutcome(registration, created=True)
 
@@ -552,8 +556,14 @@ REGISTRATION_TEMPLATES = {
 }
 
 
-def qr_png(content: str) -> bytes:
-    return segno.make(content, error="m").png_data_uri(scale=6).split(",", 1)[1].encode()
+def qr_png_base64(content: str) -> str:
+    """A QR code as base64 PNG, for an email attachment."""
+    return segno.make(content, error="m").png_data_uri(scale=6).split(",", 1)[1]
+
+
+def qr_data_uri(content: str) -> str:
+    """A QR code as an SVG data URI, for a page (the CSP allows data: images)."""
+    return segno.make(content, error="m").svg_data_uri(scale=5, dark="#102a43")
 
 
 def checkin_url(request: Request, registration: Registration) -> str:
@@ -563,11 +573,15 @@ def checkin_url(request: Request, registration: Registration) -> str:
 def registration_context(request: Request, registration: Registration) -> dict[str, Any]:
     """What every email and page about one registration may show."""
     secret = request.registry.settings["dimoskopio.secret"]
+    token = manage_token(secret, registration)
     return {
         "registration": registration,
         "event": registration.event,
-        "manage_url": request.public_url("events.registration", token=manage_token(secret, registration)),
+        "manage_url": request.public_url("events.registration", token=token),
+        "feedback_url": request.public_url("events.registration_feedback", token=token),
         "event_url": request.public_url("events.detail", slug=registration.event.slug),
+        "events_url": request.public_url("events.index"),
+        "place": place_text(registration.event),
         "position": waiting_position(request.dbsession, registration),
     }
 
@@ -584,7 +598,7 @@ def _attachments(request: Request, registration: Registration, with_qr: bool) ->
         attachments.append({
             "filename": "check-in.png",
             "content_type": "image/png",
-            "content_base64": qr_png(checkin_url(request, registration)).decode(),
+            "content_base64": qr_png_base64(checkin_url(request, registration)),
         })
     return attachments
 
@@ -938,3 +952,44 @@ def skip_locked(dbsession: Session, query: Select[Any]) -> Select[Any]:
     if dbsession.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True, of=Registration)
     return query
+
+
+@dataclass
+class MonthFigures:
+    events: int = 0
+    registrations: int = 0
+    attended: int = 0
+
+
+def monthly_figures(dbsession: Session, year: int, tz: ZoneInfo) -> list[MonthFigures]:
+    """For each month of a year: public events held, their registrations (not cancelled or
+    rejected) and the people checked in, by the month the event started in."""
+    start = local_day_start(datetime.date(year, 1, 1), tz)
+    end = local_day_start(datetime.date(year + 1, 1, 1), tz)
+    counted = Registration.status.in_((*ACTIVE_STATUSES, RegistrationStatus.EXPIRED))
+    rows = dbsession.execute(
+        select(
+            Event.starts_at,
+            func.count(Registration.id).filter(counted),
+            func.count(Registration.checked_in_at),
+        )
+        .outerjoin(Registration, Registration.event_id == Event.id)
+        .where(Event.status != EventStatus.DRAFT, Event.starts_at >= start, Event.starts_at < end)
+        .group_by(Event.id, Event.starts_at)
+    )
+    months = [MonthFigures() for _ in range(12)]
+    for starts_at, registrations, attended in rows:
+        figures = months[starts_at.astimezone(tz).month - 1]
+        figures.events += 1
+        figures.registrations += registrations
+        figures.attended += attended
+    return months
+
+
+def upcoming_with_counts(dbsession: Session, now: datetime.datetime, limit: int) -> list[tuple[Event, EventCounts]]:
+    events = dbsession.scalars(
+        select(Event).where(Event.status == EventStatus.PUBLISHED, Event.ends_at > now)
+        .order_by(Event.starts_at, Event.id).limit(limit)
+    ).unique().all()
+    counts = counts_for(dbsession, [event.id for event in events])
+    return [(event, counts[event.id]) for event in events]

@@ -1,6 +1,7 @@
 """Background work around events: mass notices, lapsed offers, reminders and feedback requests."""
 
 import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from pyramid.request import Request
@@ -30,9 +31,13 @@ def notify_registrants(request: Request, event_id: int, template: str, extra: di
     if event is None:
         return 0
     context = dict(extra)
-    for name in ("old_starts_at", "old_ends_at"):
-        if name in context:
-            context[name] = datetime.datetime.fromisoformat(context[name])
+    if "old_starts_at" in context:
+        # What the event was, for the "when" line of the change notice.
+        context["old_event"] = SimpleNamespace(
+            starts_at=datetime.datetime.fromisoformat(context.pop("old_starts_at")),
+            ends_at=datetime.datetime.fromisoformat(context.pop("old_ends_at")),
+            all_day=context.pop("old_all_day"),
+        )
     registrations = active_registrations(request.dbsession, event_id)
     for registration in registrations:
         notify_registration(request, registration, template, context)

@@ -1,9 +1,470 @@
+"""Public pages of the events calendar: lists, the event page, registration and its private link."""
+
+import datetime
+import json
 from typing import Any
 
+from babel.dates import get_day_names
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config
+from pyramid.response import Response
+from pyramid.view import exception_view_config, view_config
+from sqlalchemy import select
+
+from dimoskopio.db import utcnow
+from dimoskopio.i18n import _
+from dimoskopio.markdown import render_markdown
+from dimoskopio.security import Permission
+from dimoskopio.web import page_count, requested_page
+from events import services
+from events.calendar import event_ics, google_calendar_link, invitation
+from events.forms import FeedbackForm, registration_form
+from events.models import (
+    ATTENDEE_ROLE_LABELS,
+    EVENT_LANGUAGE_LABELS,
+    EVENT_STATUS_LABELS,
+    REGISTRATION_STATUS_LABELS,
+    AttendeeRole,
+    Category,
+    Event,
+    EventStatus,
+    RegistrationStatus,
+    Series,
+    Topic,
+    Venue,
+)
+from events.services import EventFilters, RegistrantDetails, RegistrationRefused, SeatsBusy
+
+EVENTS_PER_PAGE = 20
+HOME_EVENTS = 6
+SEARCH_MAX_LENGTH = 200
+
+REFUSAL_MESSAGES = {
+    "draft": _("This event is not published."),
+    "cancelled": _("This event has been cancelled, so registration is closed."),
+    "postponed": _("This event has been postponed. Registration will reopen with the new date."),
+    "past": _("This event is over."),
+    "not_open_yet": _("Registration has not opened yet."),
+    "closed": _("Registration for this event has closed."),
+    "full": _("The event is full."),
+    "already_cancelled": _("This registration is already cancelled."),
+    "rejected": _("This registration was not approved."),
+    "no_offer": _("There is no seat offer waiting for you on this registration."),
+    "offer_expired": _("Your seat offer has expired. The seat went to the next person on the waiting list."),
+    "not_pending": _("Only registrations awaiting a decision can be approved or rejected."),
+    "not_confirmed": _("Only confirmed registrations can be checked in."),
+    "not_attended": _("Feedback is for people who attended the event."),
+    "not_allowed": _("That change is not possible for this event."),
+}
+
+INVALID_LINK = _("This link is not valid. Check that you copied all of it from the email.")
+
+
+def refusal_message(request: Request, error: RegistrationRefused) -> str:
+    return request.localizer.translate(REFUSAL_MESSAGES[error.reason])
+
+
+def _parse_date(raw: str | None) -> datetime.date | None:
+    if not raw or len(raw) > 10:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def list_filters(request: Request) -> EventFilters:
+    """Filters from the query string; values that make no sense are ignored, not an error."""
+    params = request.GET
+    venue = params.get("venue", "")
+    return EventFilters(
+        q=params.get("q", "")[:SEARCH_MAX_LENGTH].strip(),
+        category=params.get("category", "")[:80],
+        topic=params.get("topic", "")[:80],
+        venue=int(venue) if venue.isascii() and venue.isdigit() and len(venue) <= 9 else None,
+        date_from=_parse_date(params.get("from")),
+        date_to=_parse_date(params.get("to")),
+        mode=params.get("mode", "") if params.get("mode") in ("online", "in_person") else "",
+    )
+
+
+def filter_choices(request: Request) -> dict[str, Any]:
+    dbsession = request.dbsession
+    return {
+        "categories": dbsession.scalars(select(Category).order_by(Category.position, Category.name_el)).all(),
+        "topics": dbsession.scalars(select(Topic).order_by(Topic.name_el)).all(),
+        "venues": dbsession.scalars(select(Venue).order_by(Venue.name)).all(),
+    }
+
+
+def _filter_query(filters: EventFilters) -> dict[str, Any]:
+    return {
+        "q": filters.q, "category": filters.category, "topic": filters.topic,
+        "venue": filters.venue or "", "mode": filters.mode,
+        "from": filters.date_from.isoformat() if filters.date_from else "",
+        "to": filters.date_to.isoformat() if filters.date_to else "",
+    }
+
+
+def _listing(request: Request, upcoming: bool) -> dict[str, Any]:
+    tz = services.local_timezone(request)
+    filters = list_filters(request)
+    query = services.filtered_events(filters, tz)
+    now = utcnow()
+    query = services.upcoming(query, now) if upcoming else services.past(query, now)
+    page = requested_page(request)
+    events, total = services.page_of(request.dbsession, query, page, EVENTS_PER_PAGE)
+    return {
+        "events": events,
+        "counts": services.counts_for(request.dbsession, [event.id for event in events]),
+        "total": total,
+        "page": page,
+        "pages": page_count(total, EVENTS_PER_PAGE),
+        "filters": filters,
+        "query": _filter_query(filters),
+        "choices": filter_choices(request),
+        "filtered": any(_filter_query(filters).values()),
+        "now": now,
+    }
+
+
+@view_config(route_name="home", renderer="home.jinja2")
+def home(request: Request) -> dict[str, Any]:
+    now = utcnow()
+    query = services.upcoming(services.filtered_events(EventFilters(), services.local_timezone(request)), now)
+    events = request.dbsession.scalars(query.limit(HOME_EVENTS)).unique().all()
+    return {"events": events, "counts": services.counts_for(request.dbsession, [event.id for event in events]),
+            "now": now}
 
 
 @view_config(route_name="events.index", renderer="events/index.jinja2")
 def index(request: Request) -> dict[str, Any]:
-    return {}
+    return _listing(request, upcoming=True)
+
+
+@view_config(route_name="events.past", renderer="events/past.jinja2")
+def past(request: Request) -> dict[str, Any]:
+    return _listing(request, upcoming=False)
+
+
+@view_config(route_name="events.calendar", renderer="events/calendar.jinja2")
+def month(request: Request) -> dict[str, Any]:
+    tz = services.local_timezone(request)
+    today = utcnow().astimezone(tz).date()
+    raw = request.GET.get("month", "")
+    try:
+        first = datetime.date.fromisoformat(f"{raw}-01") if len(raw) == 7 else today.replace(day=1)
+    except ValueError:
+        first = today.replace(day=1)
+    if not 2000 <= first.year <= 2100:
+        first = today.replace(day=1)
+    filters = list_filters(request)
+    previous_month = (first - datetime.timedelta(days=1)).replace(day=1)
+    next_month = (first + datetime.timedelta(days=32)).replace(day=1)
+    return {
+        "weeks": services.month_grid(request.dbsession, first.year, first.month, tz, filters),
+        "weekdays": [get_day_names("wide", locale=request.locale_name)[day] for day in range(7)],
+        "first": first,
+        "today": today,
+        "previous_month": previous_month.strftime("%Y-%m"),
+        "next_month": next_month.strftime("%Y-%m"),
+        "filters": filters,
+        "query": _filter_query(filters),
+        "choices": filter_choices(request),
+    }
+
+
+def _event_or_404(request: Request, staff_preview: bool = True) -> Event:
+    event = request.dbsession.scalar(select(Event).where(Event.slug == request.matchdict["slug"]))
+    if event is None:
+        raise HTTPNotFound()
+    if not event.is_public and not (staff_preview and request.has_permission(Permission.EVENTS_MANAGE)):
+        raise HTTPNotFound()
+    return event
+
+
+def structured_data(request: Request, event: Event) -> str:
+    """schema.org Event as JSON-LD for search engines; safe inside a <script> element."""
+    tz = services.local_timezone(request)
+    locale_name = request.locale_name
+    status = {
+        EventStatus.CANCELLED: "https://schema.org/EventCancelled",
+        EventStatus.POSTPONED: "https://schema.org/EventPostponed",
+    }.get(event.status, "https://schema.org/EventScheduled")
+    if event.is_online and event.is_in_person:
+        mode = "https://schema.org/MixedEventAttendanceMode"
+    elif event.is_online:
+        mode = "https://schema.org/OnlineEventAttendanceMode"
+    else:
+        mode = "https://schema.org/OfflineEventAttendanceMode"
+    locations: list[dict[str, Any]] = []
+    if event.venue is not None:
+        place: dict[str, Any] = {"@type": "Place", "name": event.venue.name,
+                                 "address": {"@type": "PostalAddress", "streetAddress": event.venue.address,
+                                             "addressLocality": "Heraklion", "addressCountry": "GR"}}
+        if event.venue.has_coordinates:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": float(event.venue.latitude),
+                            "longitude": float(event.venue.longitude)}
+        locations.append(place)
+    if event.online_url:
+        locations.append({"@type": "VirtualLocation", "url": event.online_url})
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.localized("title", locale_name),
+        "description": event.localized("summary", locale_name),
+        "startDate": (event.starts_at.astimezone(tz).date() if event.all_day
+                      else event.starts_at.astimezone(tz)).isoformat(),
+        "endDate": (services.last_day(event, tz) if event.all_day else event.ends_at.astimezone(tz)).isoformat(),
+        "eventStatus": status,
+        "eventAttendanceMode": mode,
+        "url": request.public_url("events.detail", slug=event.slug),
+        "isAccessibleForFree": True,
+        "organizer": {"@type": "Organization", "name": event.organiser or request.localizer.translate(_("Dimoskopio")),
+                      "url": request.registry.settings["dimoskopio.base_url"]},
+        "inLanguage": event.language.value.split("-"),
+    }
+    if locations:
+        data["location"] = locations[0] if len(locations) == 1 else locations
+    if event.speaker_list:
+        data["performer"] = [{"@type": "Person", "name": name} for name in event.speaker_list]
+    # "</" must not end the script element early.
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def event_page(request: Request, event: Event, form: Any = None) -> dict[str, Any]:
+    """Everything the event page shows; the registration form keeps what was typed on errors."""
+    now = utcnow()
+    counts = services.counts_for(request.dbsession, [event.id])[event.id]
+    member = request.user is not None
+    existing = None
+    if member:
+        existing = next((registration for registration in services.registrations_of_user(
+            request.dbsession, request.user.id, request.user.email) if registration.event_id == event.id), None)
+    if form is None:
+        form = registration_form(request, event.questions, member=member)
+    tz = services.local_timezone(request)
+    locale_name = request.locale_name
+    return {
+        "event": event,
+        "description": render_markdown(event.localized("description", locale_name)),
+        "counts": counts,
+        "seats_left": services.seats_left(event, counts.taken),
+        "state": services.registration_state(event, now),
+        "refusal_messages": REFUSAL_MESSAGES,
+        "form": form,
+        "member": member,
+        "existing": existing,
+        "status_labels": REGISTRATION_STATUS_LABELS,
+        "event_status_labels": EVENT_STATUS_LABELS,
+        "language_labels": EVENT_LANGUAGE_LABELS,
+        "multi_day": services.is_multi_day(event, tz),
+        "last_day": services.last_day(event, tz),
+        "google_link": google_calendar_link(request, event, locale_name),
+        "page_url": request.public_url("events.detail", slug=event.slug),
+        "structured_data": structured_data(request, event),
+        "series_events": services.series_events(request.dbsession, event.series) if event.series else [],
+        "opens_at": event.registration_opens_at,
+        "closes_at": services.registration_closes_at(event),
+    }
+
+
+@view_config(route_name="events.detail", renderer="events/detail.jinja2")
+def detail(request: Request) -> dict[str, Any]:
+    return event_page(request, _event_or_404(request))
+
+
+@view_config(route_name="events.ics")
+def ics(request: Request) -> Response:
+    event = _event_or_404(request, staff_preview=False)
+    return Response(
+        body=event_ics(request, event, utcnow()),
+        content_type="text/calendar",
+        charset="utf-8",
+        content_disposition=f'attachment; filename="{event.slug}.ics"',
+    )
+
+
+def _details_from_form(request: Request, form: Any) -> RegistrantDetails:
+    settings = request.registry.settings
+    user = request.user
+    return RegistrantDetails(
+        name=user.name if user is not None else form.name.data,
+        email=user.email if user is not None else form.email.data,
+        organisation=form.organisation.data or "",
+        role=AttendeeRole(form.role.data),
+        answers=form.answers(),
+        locale=request.locale_name,
+        consent_version=settings["events.privacy_notice_version"],
+        newsletter_opt_in=bool(form.newsletter.data),
+        user_id=user.id if user is not None else None,
+    )
+
+
+REGISTERED_KEY = "events.registered"
+
+
+@view_config(route_name="events.register", request_method="POST", renderer="events/detail.jinja2")
+def register(request: Request) -> Any:
+    event = _event_or_404(request, staff_preview=False)
+    form = registration_form(request, event.questions, member=request.user is not None)
+    if not form.validate():
+        request.response.status = 400
+        return event_page(request, event, form)
+    try:
+        outcome = services.register(request, event, _details_from_form(request, form), utcnow())
+    except RegistrationRefused as error:
+        form.form_errors.append(refusal_message(request, error))
+        request.response.status = 409
+        return event_page(request, event, form)
+    registration = outcome.registration
+    services.notify_registration(request, registration, None if outcome.created else "registration-link")
+    request.session[REGISTERED_KEY] = {
+        "created": outcome.created,
+        "status": registration.status.value,
+        "position": services.waiting_position(request.dbsession, registration),
+    }
+    return HTTPSeeOther(request.route_path("events.registered", slug=event.slug))
+
+
+@view_config(route_name="events.registered", renderer="events/registered.jinja2")
+def registered(request: Request) -> Any:
+    event = _event_or_404(request, staff_preview=False)
+    result = request.session.get(REGISTERED_KEY)
+    if not isinstance(result, dict):
+        return HTTPSeeOther(request.route_path("events.detail", slug=event.slug))
+    return {"event": event, "result": result}
+
+
+@exception_view_config(SeatsBusy, renderer="errors/error.jinja2")
+def seats_busy(exc: SeatsBusy, request: Request) -> dict[str, Any]:
+    request.response.status = 503
+    request.response.headers["Retry-After"] = "5"
+    return {
+        "status": 503,
+        "title": _("Many people are registering right now"),
+        "detail": _("We could not save your registration this moment. "
+                    "Please go back and send the form again in a few seconds."),
+    }
+
+
+# --- the private link -------------------------------------------------------------------------
+
+
+def _registration_for_link(request: Request) -> Any:
+    secret = request.registry.settings["dimoskopio.secret"]
+    registration = services.registration_for_token(request.dbsession, secret, request.matchdict["token"])
+    if registration is None:
+        raise HTTPBadRequest(request.localizer.translate(INVALID_LINK))
+    return registration
+
+
+def registration_page(request: Request, registration: Any, **extra: Any) -> dict[str, Any]:
+    now = utcnow()
+    event = registration.event
+    context = services.registration_context(request, registration)
+    return {
+        **context,
+        "token": request.matchdict["token"],
+        "status_labels": REGISTRATION_STATUS_LABELS,
+        "role_labels": ATTENDEE_ROLE_LABELS,
+        "event_status_labels": EVENT_STATUS_LABELS,
+        "qr_svg": services.qr_data_uri(services.checkin_url(request, registration))
+        if registration.status == RegistrationStatus.CONFIRMED else None,
+        "can_cancel": registration.is_active and event.ends_at > now,
+        "can_accept": registration.status == RegistrationStatus.OFFERED,
+        "feedback_open": registration.checked_in_at is not None and event.ends_at <= now,
+        "event_over": event.ends_at <= now,
+        "refusal": None,
+        **extra,
+    }
+
+
+@view_config(route_name="events.registration", renderer="events/registration.jinja2")
+def registration(request: Request) -> Any:
+    registration = _registration_for_link(request)
+    if request.method != "POST":
+        return registration_page(request, registration)
+    action = request.POST.get("action")
+    now = utcnow()
+    try:
+        if action == "cancel":
+            services.cancel_registration(request, registration, now)
+            services.notify_registration(request, registration, "registration-cancelled")
+            request.flash_message(_("Your registration is cancelled. Thank you for letting us know."))
+        elif action == "accept":
+            services.accept_offer(request, registration, now)
+            services.notify_registration(request, registration, "registration-confirmed")
+            request.flash_message(_("The seat is yours. See you there!"))
+        elif action == "decline":
+            services.cancel_registration(request, registration, now)
+            request.flash_message(_("You declined the seat. It goes to the next person in line."), "info")
+        else:
+            raise HTTPBadRequest()
+    except RegistrationRefused as error:
+        request.response.status = 409
+        return registration_page(request, registration, refusal=refusal_message(request, error))
+    return HTTPSeeOther(request.route_path("events.registration", token=request.matchdict["token"]))
+
+
+@view_config(route_name="events.registration_ics")
+def registration_ics(request: Request) -> Response:
+    registration = _registration_for_link(request)
+    return Response(
+        body=invitation(request, registration),
+        content_type="text/calendar",
+        charset="utf-8",
+        content_disposition=f'attachment; filename="{registration.event.slug}.ics"',
+    )
+
+
+@view_config(route_name="events.registration_feedback", renderer="events/feedback.jinja2")
+def registration_feedback(request: Request) -> Any:
+    registration = _registration_for_link(request)
+    feedback = registration.feedback
+    form = FeedbackForm(request, obj=feedback)
+    if feedback is not None and request.method != "POST":
+        form.rating.data = str(feedback.rating)
+    context = {"registration": registration, "event": registration.event, "form": form,
+               "token": request.matchdict["token"], "refusal": None}
+    if registration.checked_in_at is None:
+        request.response.status = 403
+        return {**context, "refusal": refusal_message(request, RegistrationRefused("not_attended"))}
+    if request.method == "POST":
+        if not form.validate():
+            request.response.status = 400
+            return context
+        services.save_feedback(request.dbsession, registration, int(form.rating.data), form.useful.data or "",
+                               form.ideas.data or "")
+        request.flash_message(_("Thank you! Your feedback helps us plan better events."))
+        return HTTPSeeOther(request.route_path("events.registration", token=request.matchdict["token"]))
+    return context
+
+
+@view_config(route_name="events.mine", renderer="events/mine.jinja2", permission=Permission.ACCOUNT)
+def mine(request: Request) -> dict[str, Any]:
+    now = utcnow()
+    registrations = services.registrations_of_user(request.dbsession, request.user.id, request.user.email)
+    secret = request.registry.settings["dimoskopio.secret"]
+    return {
+        "upcoming": [registration for registration in registrations if registration.event.ends_at > now][::-1],
+        "past": [registration for registration in registrations if registration.event.ends_at <= now],
+        "tokens": {registration.id: services.manage_token(secret, registration) for registration in registrations},
+        "status_labels": REGISTRATION_STATUS_LABELS,
+    }
+
+
+@view_config(route_name="events.series", renderer="events/series.jinja2")
+def series(request: Request) -> dict[str, Any]:
+    found = request.dbsession.scalar(select(Series).where(Series.slug == request.matchdict["slug"]))
+    if found is None:
+        raise HTTPNotFound()
+    events = services.series_events(request.dbsession, found)
+    now = utcnow()
+    return {
+        "series": found,
+        "description": render_markdown(found.localized("description", request.locale_name)),
+        "upcoming": [event for event in events if event.ends_at > now],
+        "past": [event for event in events if event.ends_at <= now][::-1],
+        "counts": services.counts_for(request.dbsession, [event.id for event in events]),
+    }
