@@ -1,12 +1,16 @@
 """What every benchmark reports: figures for our way and the naive way, and how many times better."""
 
+import contextlib
 import json
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 
 @dataclass
@@ -53,3 +57,32 @@ def write_result(result: BenchResult, directory: Path) -> Path:
     print(table(result))
     print(f"written to {path}")
     return path
+
+
+PG_ADMIN_URL = os.environ.get("DIMOSKOPIO_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def scratch_postgresql(prefix: str) -> Iterator[str]:
+    """A new, migrated PostgreSQL database for one run; dropped afterwards."""
+    from dimoskopio.cli import migrate
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"dimoskopio_bench_{prefix}_{os.getpid()}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(url)
+    try:
+        migrate(engine)
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+            ), {"name": name})
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
