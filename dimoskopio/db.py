@@ -9,7 +9,7 @@ import zope.sqlalchemy
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid_retry import IRetryableError
-from sqlalchemy import DateTime, MetaData, engine_from_config, event
+from sqlalchemy import DateTime, MetaData, engine_from_config, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -120,3 +120,25 @@ def includeme(config: Configurator) -> None:
     config.registry["db_engine"] = engine
     config.registry["dbsession_factory"] = get_session_factory(engine)
     config.add_request_method(_dbsession, "dbsession", reify=True)
+
+
+# Greek is often typed without accents (and a final sigma is a sigma): searches compare text with
+# both folded away, the same way in SQL on SQLite and PostgreSQL and in Python.
+_GREEK_FOLDS = {"ά": "α", "έ": "ε", "ή": "η", "ί": "ι", "ϊ": "ι", "ΐ": "ι", "ό": "ο", "ύ": "υ", "ϋ": "υ",
+                "ΰ": "υ", "ώ": "ω", "ς": "σ"}
+
+
+def fold_text(value: str) -> str:
+    """Lower case without Greek accents, as `folded` computes it in the database."""
+    lowered = value.lower()
+    for accented, plain in _GREEK_FOLDS.items():
+        lowered = lowered.replace(accented, plain)
+    return lowered
+
+
+def folded(expression: Any) -> Any:
+    """The SQL for `fold_text(expression)`."""
+    result = func.lower(expression)
+    for accented, plain in _GREEK_FOLDS.items():
+        result = func.replace(result, accented, plain)
+    return result

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.services import normalize_email
+from dimoskopio.db import fold_text, folded
 from dimoskopio.i18n import transliterate
 from dimoskopio.mail import send_email
 from events.models import (
@@ -785,7 +786,7 @@ class EventFilters:
 
 
 def _search_terms(q: str) -> list[str]:
-    return [term for term in q.lower().split() if term][:8]
+    return [term for term in fold_text(q).split() if term][:8]
 
 
 def _like(term: str) -> str:
@@ -819,10 +820,10 @@ def filtered_events(filters: EventFilters, tz: ZoneInfo) -> Select[Any]:
     for term in _search_terms(filters.q):
         pattern = _like(term)
         query = query.where(or_(
-            func.lower(Event.title_el).like(pattern, escape="\\"),
-            func.lower(func.coalesce(Event.title_en, "")).like(pattern, escape="\\"),
-            func.lower(Event.summary_el).like(pattern, escape="\\"),
-            func.lower(func.coalesce(Event.summary_en, "")).like(pattern, escape="\\"),
+            folded(Event.title_el).like(pattern, escape="\\"),
+            folded(func.coalesce(Event.title_en, "")).like(pattern, escape="\\"),
+            folded(Event.summary_el).like(pattern, escape="\\"),
+            folded(func.coalesce(Event.summary_en, "")).like(pattern, escape="\\"),
         ))
     return query
 
@@ -891,9 +892,9 @@ def staff_registrations(dbsession: Session, event_id: int, status: RegistrationS
     for term in _search_terms(q):
         pattern = _like(term)
         query = query.where(or_(
-            func.lower(Registration.name).like(pattern, escape="\\"),
+            folded(Registration.name).like(pattern, escape="\\"),
             Registration.email.like(pattern, escape="\\"),
-            func.lower(Registration.organisation).like(pattern, escape="\\"),
+            folded(Registration.organisation).like(pattern, escape="\\"),
         ))
     query = query.order_by(
         case((Registration.status == RegistrationStatus.WAITING, 1), else_=0),
