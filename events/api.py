@@ -56,7 +56,7 @@ REGISTRATION_STATES = ("open", "not_open_yet", "closed", "past", "cancelled", "p
 PUBLIC_STATUSES = tuple(status.value for status in EventStatus if status != EventStatus.DRAFT)
 CSV_COLUMNS = (
     "slug", "title_el", "title_en", "category", "topics", "starts_at", "ends_at", "all_day", "venue",
-    "address", "online_url", "status", "capacity", "seats_left", "url",
+    "address", "online", "status", "capacity", "seats_left", "url",
 )
 # Spreadsheets run a cell starting with one of these as a formula ("CSV injection", OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -248,7 +248,6 @@ def _event_json(request: Request, event: Event, taken: int, now: datetime.dateti
             "accessibility_notes": venue.accessibility_notes,
         } if venue else None,
         "online": event.is_online,
-        "online_url": event.online_url or None,
         "starts_at": _local_time(event.starts_at, tz),
         "ends_at": _local_time(event.ends_at, tz),
         "all_day": event.all_day,
@@ -281,7 +280,7 @@ def _csv_row(request: Request, event: Event, taken: int, tz: ZoneInfo) -> list[s
         "true" if event.all_day else "false",
         venue.name if venue else "",
         venue.address if venue else "",
-        event.online_url or "",
+        "true" if event.is_online else "false",
         event.status.value,
         "" if event.capacity is None else str(event.capacity),
         "" if left is None else str(left),
@@ -442,8 +441,10 @@ def _schemas() -> dict[str, Any]:
             "category": _nullable(_ref("schemas", "Term")),
             "topics": {"type": "array", "items": _ref("schemas", "Term")},
             "venue": _nullable(_ref("schemas", "Venue")),
-            "online": {"type": "boolean", "description": "Whether the event can be followed online."},
-            "online_url": NULLABLE_URI,
+            "online": {
+                "type": "boolean",
+                "description": "Whether the event can be followed online (the link goes to registrants only).",
+            },
             "starts_at": {**DATE_TIME, "description": "Local time (Europe/Athens) with its UTC offset."},
             "ends_at": {
                 **DATE_TIME,

@@ -161,7 +161,8 @@ def test_an_event_in_the_list_carries_its_public_details(testapp, document, dbse
     assert item["venue"] == {"name": "Δημοσκόπιο", "address": "Ανδρόγεω 2, Ηράκλειο", "latitude": 35.339843,
                              "longitude": 25.133385, "accessibility_notes": "Ράμπα στην είσοδο."}
     assert item["online"] is True
-    assert item["online_url"] == "https://meet.example.org/pitch"
+    assert item["online"] is True
+    assert "meet.example.org" not in testapp.get("/api/v1/events").text, "the join link is for registrants"
     assert item["starts_at"] == starts_at.astimezone(ATHENS).isoformat()
     assert item["starts_at"][11:16] == "18:30"
     assert item["ends_at"] == (starts_at + datetime.timedelta(hours=2)).astimezone(ATHENS).isoformat()
@@ -181,7 +182,7 @@ def test_an_event_without_extras_has_nulls_not_gaps(testapp, document, event_fac
 
     [item] = testapp.get("/api/v1/events").json["events"]
 
-    assert (item["category"], item["venue"], item["series"], item["online_url"]) == (None, None, None, None)
+    assert (item["category"], item["venue"], item["series"], item["online"]) == (None, None, None, False)
     assert (item["topics"], item["speakers"], item["online"]) == ([], [], False)
     assert (item["capacity"], item["seats_left"], item["hours"]) == (None, None, None)
 
@@ -566,7 +567,7 @@ def test_the_csv_opens_in_excel_with_the_greek_intact(testapp, dbsession, event_
         "all_day": "false",
         "venue": "Δημοσκόπιο",
         "address": "Ανδρόγεω 2, Ηράκλειο",
-        "online_url": "",
+        "online": "false",
         "status": "published",
         "capacity": "",
         "seats_left": "",
