@@ -75,7 +75,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(connection.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
 
     @event.listens_for(engine, "handle_error")
     def _busy_is_retryable(context: Any) -> None:
@@ -108,9 +108,18 @@ def get_tm_session(session_factory: sessionmaker[Session], transaction_manager: 
     return dbsession
 
 
+SQLITE_BEGIN = "dimoskopio_sqlite_begin"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _dbsession(request: Request) -> Session:
     session_factory = request.registry["dbsession_factory"]
     dbsession = get_tm_session(session_factory, request.tm)
+    if request.method not in SAFE_METHODS and dbsession.get_bind().dialect.name == "sqlite":
+        # SQLite has one writer at a time. A form submission takes the write lock when its
+        # transaction begins (waiting for it up to the busy timeout), rather than reading first and
+        # failing to write once another writer has committed: writes queue instead of failing.
+        dbsession.connection(execution_options={SQLITE_BEGIN: "BEGIN IMMEDIATE"})
     return dbsession
 
 

@@ -1,7 +1,9 @@
 """No overbooking, ever: many registrations at once through a real multi-process server."""
 
 import pytest
+import sqlalchemy as sa
 
+from events.models import Registration
 from tests.registration_load import gunicorn_server, outcome, register_all_at_once, server_settings
 
 CAPACITY = 10
@@ -41,3 +43,25 @@ def test_the_test_sees_overbooking_when_the_seat_lock_is_switched_off(
 
     if not overbooked:
         pytest.fail(f"{CONTROL_ROUNDS} unlocked rounds never overbooked: the load is not concurrent enough")
+
+
+def test_a_registration_that_waits_too_long_for_the_seat_lock_gets_a_busy_page_and_nothing_is_stored(
+    make_app, event_factory, engine, dbsession, tr
+):
+    event = event_factory(capacity=5)
+    client = make_app(**{"events.seat_lock_timeout_ms": "200"})
+    form = client.get(f"/events/{event.slug}").forms["register-form"]
+    form["name"] = "Υπομονετική Επισκέπτρια"
+    form["email"] = "patient@example.gr"
+    form["consent"] = True
+
+    with engine.connect() as holder:
+        holder.execute(sa.text("SELECT id FROM events WHERE id = :id FOR UPDATE"), {"id": event.id})
+        response = form.submit(status=503)
+        holder.rollback()
+
+    assert response.headers["Retry-After"] == "5"
+    assert tr("Many people are registering right now") in response.text
+    dbsession.rollback()
+    assert dbsession.scalar(sa.select(sa.func.count()).select_from(Registration)) == 0
+    assert form.submit().status_int == 303, "once the lock is free, the same form goes through"
