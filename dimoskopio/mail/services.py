@@ -63,9 +63,15 @@ class IMailer(Interface):
         """Hand the message to the transport; return its provider id or raise MailDeliveryError."""
 
 
+# Python folds a long non-ASCII header into several encoded words and drops the space between
+# them ("Εργαστήριο επιχειρηματικότητας" came back as one word); RFC 5322's own line limit lets
+# a subject stay one encoded word.
+MIME_POLICY = email.policy.SMTP.clone(max_line_length=998)
+
+
 def build_mime_message(message: OutboxMessage) -> EmailMessage:
     """The RFC 5322 form of an outbox message (what the file backend writes)."""
-    mime = EmailMessage(policy=email.policy.SMTP)
+    mime = EmailMessage(policy=MIME_POLICY)
     mime["From"] = message.sender
     mime["To"] = message.recipient
     mime["Subject"] = message.subject

@@ -109,7 +109,8 @@ def test_text_part_is_not_html_escaped_but_html_part_is(app, dbsession):
 def test_file_mailer_writes_text_html_and_attachments(tmp_path):
     message = OutboxMessage(
         id=7, template="event/confirmation", locale="el", sender="Dimoskopio <no-reply@example.gr>",
-        recipient="nikos@example.gr", subject="Επιβεβαίωση", body_text="Γεια σας\n", body_html="<p>Γεια σας</p>",
+        recipient="nikos@example.gr", subject="You are on the waiting list: Εργαστήριο επιχειρηματικότητας",
+        body_text="Γεια σας\n", body_html="<p>Γεια σας</p>",
         headers={"List-Id": "<events.dimoskopio.example>"},
         attachments=[{"filename": "event.ics", "content_type": "text/calendar; method=REQUEST",
                       "content_base64": base64.b64encode(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").decode()}],
@@ -117,7 +118,8 @@ def test_file_mailer_writes_text_html_and_attachments(tmp_path):
     )
     name = FileMailer(tmp_path).send(message)
     parsed = email.message_from_bytes((tmp_path / name).read_bytes(), policy=email.policy.default)
-    assert parsed["Subject"] == "Επιβεβαίωση"
+    # A subject mixing English and a Greek title keeps the spaces between its words.
+    assert parsed["Subject"] == "You are on the waiting list: Εργαστήριο επιχειρηματικότητας"
     assert parsed["List-Id"] == "<events.dimoskopio.example>"
     assert parsed.get_body(("plain",)).get_content().strip() == "Γεια σας"
     [attachment] = list(parsed.iter_attachments())
