@@ -47,7 +47,7 @@ def run_seeders(
 ) -> list[str]:
     context = SeedContext(
         dbsession=dbsession, rng=random.Random(seed), scale=scale,
-        today=today or datetime.date.today(),
+        today=today or datetime.datetime.now(registry["timezone"]).date(),
     )
     ran = []
     for _order, name, seeder in sorted(registry.get("seeders", []), key=lambda item: item[:2]):

@@ -6,9 +6,10 @@ offers and approvals, check-ins and feedback. Everything follows from `ctx.rng` 
 events that took place end before `ctx.today` starts in Heraklion, upcoming ones start after it,
 and nothing is recorded as happening after that moment.
 
-Registrations are a third or so the seeded members and founders (`ctx.shared["users"]`), the rest
-made-up people with addresses on example domains. They are bulk-inserted and not kept in memory;
-later seeders query them. What later seeders find in `ctx.shared`:
+About a third of the registrations are by the seeded founders and members (`ctx.shared["users"]`
+from the accounts seeder), the rest by made-up people with addresses on example domains. They are
+bulk-inserted and not kept in memory; later seeders query them. What later seeders find in
+`ctx.shared`:
 
 - ``"events"``: the `Event` rows (ids set), in order of their start;
 - ``"event_categories"``, ``"event_topics"``, ``"event_series"``: dicts by slug;
@@ -25,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pyramid.config import Configurator
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.seed import FEMALE_FIRST, MALE_FIRST, SURNAMES, random_person
@@ -589,10 +590,10 @@ def _add_taxonomy(ctx: SeedContext) -> dict[str, Category]:
 def _add_events(ctx: SeedContext, categories: dict[str, Category], now: datetime.datetime) -> list[Event]:
     rng = ctx.rng
     weights = [kind.weight for kind in KINDS]
-    planned = [_plan(ctx, rng.choices(KINDS, weights)[0]) for _ in range(ctx.count(200))]
+    busy: set[tuple[str, datetime.date]] = set()
+    planned = [_plan(ctx, rng.choices(KINDS, weights)[0], busy) for _ in range(ctx.count(200))]
     planned.sort(key=lambda plan: plan.starts_at)
-    upcoming = [index for index, plan in enumerate(planned) if plan.starts_at > now]
-    postponed = set(rng.sample(upcoming, min(len(upcoming), ctx.count(2))))
+    statuses = _statuses(ctx, planned, now)
     used_slugs: dict[str, int] = dict.fromkeys(RESERVED_SLUGS, 1)
     pitch_numbers = itertools.count(31)
     events = []
@@ -600,15 +601,7 @@ def _add_events(ctx: SeedContext, categories: dict[str, Category], now: datetime
         fields = {"number": next(pitch_numbers) if plan.kind.category == "pitch-night" else 0,
                   "year": plan.starts_at.astimezone(TIMEZONE).year}
         title_el, title_en = plan.title[0].format(**fields), plan.title[1].format(**fields)
-        if plan.starts_at <= now:
-            status = EventStatus.CANCELLED if rng.random() < 0.03 else EventStatus.PUBLISHED
-        elif index in postponed:
-            status = EventStatus.POSTPONED
-        else:
-            status = rng.choices(
-                [EventStatus.PUBLISHED, EventStatus.DRAFT, EventStatus.CANCELLED], [0.78, 0.19, 0.03],
-            )[0]
-        event = _event(ctx, plan, title_el, title_en, status, now)
+        event = _event(ctx, plan, title_el, title_en, statuses.get(index, EventStatus.PUBLISHED), now)
         event.slug = _unique_slug(title_el, used_slugs)
         event.category = categories[plan.kind.category]
         topics = ctx.shared["event_topics"]
@@ -630,10 +623,32 @@ def _add_events(ctx: SeedContext, categories: dict[str, Category], now: datetime
     return events
 
 
-def _plan(ctx: SeedContext, kind: Kind) -> _Planned:
-    """A date and time for one event of `kind`, entirely before or entirely after `ctx.today`."""
+def _statuses(ctx: SeedContext, planned: list[_Planned], now: datetime.datetime) -> dict[int, EventStatus]:
+    """Which events (by index) are not simply published: a few upcoming ones are still drafts or
+    postponed, about 3% were cancelled. Counted, not drawn one by one, so every seed has some."""
     rng = ctx.rng
+    upcoming = [index for index, plan in enumerate(planned) if plan.starts_at > now]
+    postponed = rng.sample(upcoming, min(len(upcoming), ctx.count(2)))
+    not_postponed = [index for index in upcoming if index not in postponed]
+    drafts = rng.sample(not_postponed, min(len(not_postponed), round(len(upcoming) * 0.15)))
+    decided = {*postponed, *drafts}
+    others = [index for index in range(len(planned)) if index not in decided]
+    cancelled = rng.sample(others, min(len(others), round(len(planned) * 0.03)))
+    return {
+        **dict.fromkeys(postponed, EventStatus.POSTPONED),
+        **dict.fromkeys(drafts, EventStatus.DRAFT),
+        **dict.fromkeys(cancelled, EventStatus.CANCELLED),
+    }
+
+
+def _plan(ctx: SeedContext, kind: Kind, busy: set[tuple[str, datetime.date]]) -> _Planned:
+    """A date and time for one event of `kind`, entirely before or entirely after `ctx.today`,
+    preferably on a day without another of the same series or category."""
+    rng = ctx.rng
+    group = kind.series or kind.category
+    attempts = 0
     while True:
+        attempts += 1
         day = ctx.today + datetime.timedelta(days=rng.randint(-PAST_DAYS, FUTURE_DAYS))
         day += datetime.timedelta(days=(rng.choice(kind.weekdays) - day.weekday()) % 7)
         # Heraklion empties in August and over the Christmas holidays; so does the calendar.
@@ -651,7 +666,9 @@ def _plan(ctx: SeedContext, kind: Kind) -> _Planned:
             last = (local_start + slot.length).date()
             starts_at, ends_at = from_local(local_start, TIMEZONE), from_local(local_start + slot.length, TIMEZONE)
             all_day, hours = False, slot.hours
-        if last < ctx.today or day > ctx.today:
+        # A large --scale fills every Monday with Startup Mondays; then days are shared.
+        if (last < ctx.today or day > ctx.today) and ((group, day) not in busy or attempts > 10):
+            busy.add((group, day))
             return _Planned(kind, rng.choice(kind.titles), starts_at, ends_at, all_day, hours)
 
 
@@ -659,7 +676,7 @@ def _event(ctx: SeedContext, plan: _Planned, title_el: str, title_en: str, statu
            now: datetime.datetime) -> Event:
     rng = ctx.rng
     kind = plan.kind
-    language = rng.choices(list(EventLanguage), [0.85, 0.05, 0.10])[0]
+    language = rng.choices([EventLanguage.GREEK, EventLanguage.ENGLISH, EventLanguage.BOTH], [0.85, 0.05, 0.10])[0]
     if kind.category in ("hackathon", "pitch-night") and rng.random() < 0.4:
         language = EventLanguage.BOTH
     in_english = language != EventLanguage.GREEK or rng.random() < 0.45
@@ -793,30 +810,36 @@ def _members(ctx: SeedContext) -> tuple[list[Attendee], list[int]]:
 
 
 class _Batch:
-    """Registration rows (and the feedback each one will leave) waiting for one bulk INSERT."""
+    """Registration rows (and the feedback each will leave, by check-in code) for one bulk INSERT."""
 
     def __init__(self, ctx: SeedContext) -> None:
         self.ctx = ctx
         self.rows: list[dict[str, Any]] = []
-        self.feedback: list[dict[str, Any] | None] = []
+        self.feedback: dict[str, dict[str, Any]] = {}
 
     def add(self, row: dict[str, Any], feedback: dict[str, Any] | None) -> None:
         self.rows.append(row)
-        self.feedback.append(feedback)
+        if feedback is not None:
+            self.feedback[row["checkin_code"]] = feedback
         if len(self.rows) >= BATCH_SIZE:
             self.write()
 
     def write(self) -> None:
         if not self.rows:
             return
-        ids = self.ctx.dbsession.scalars(
-            insert(Registration).returning(Registration.id, sort_by_parameter_order=True), self.rows,
-        ).all()
-        feedback = [{**item, "registration_id": registration_id}
-                    for registration_id, item in zip(ids, self.feedback, strict=True) if item is not None]
-        if feedback:
-            self.ctx.dbsession.execute(insert(Feedback), feedback)
-        self.rows, self.feedback = [], []
+        # A Core executemany: the ORM's bulk insert splits the rows by which values are None, and
+        # RETURNING turns into huge multi-row statements that psycopg parses slowly. The unique
+        # check-in code finds the ids of the few rows that feedback needs.
+        self.ctx.dbsession.execute(insert(Registration.__table__), self.rows)
+        if self.feedback:
+            ids = dict(self.ctx.dbsession.execute(
+                select(Registration.checkin_code, Registration.id)
+                .where(Registration.checkin_code.in_(list(self.feedback)))
+            ).all())
+            self.ctx.dbsession.execute(insert(Feedback.__table__), [
+                {**item, "registration_id": ids[code]} for code, item in self.feedback.items()
+            ])
+        self.rows, self.feedback = [], {}
 
 
 def _add_registrations(ctx: SeedContext, events: list[Event], people: list[Attendee],
@@ -888,6 +911,9 @@ def _register(ctx: SeedContext, event: Event, people: list[Attendee], members: l
         return
     if event.capacity is None:
         wanted = rng.randint(15, 90)
+    elif rng.random() < 0.2:
+        # A popular event: full within days of being announced, with a waiting list.
+        wanted = round(event.capacity * rng.uniform(1.02, 1.1)) + 1
     else:
         # The further off an upcoming event, the fewer have registered yet.
         remaining = (event.starts_at - now) / datetime.timedelta(days=FUTURE_DAYS + 7) if upcoming else 0
