@@ -161,6 +161,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('manage_key_hash', name=op.f('uq_registrations_manage_key_hash'))
     )
     with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registrations_email'), ['email'], unique=False)
         batch_op.create_index('ix_registrations_event_status', ['event_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_registrations_offer_expires_at'), ['offer_expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_registrations_user_id'), ['user_id'], unique=False)
@@ -187,6 +188,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_registrations_user_id'))
         batch_op.drop_index(batch_op.f('ix_registrations_offer_expires_at'))
         batch_op.drop_index('ix_registrations_event_status')
+        batch_op.drop_index(batch_op.f('ix_registrations_email'))
 
     op.drop_table('registrations')
     op.drop_table('event_topic_links')
