@@ -2,6 +2,7 @@
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pyramid.request import Request
@@ -119,7 +120,8 @@ def _question_field(question: Question, locale_name: str) -> Any:
     if question.kind == QuestionKind.LONG_TEXT:
         return TextAreaField(label, validators=[*checks, Length(max=ANSWER_MAX_LENGTH)])
     if question.kind == QuestionKind.YES_NO:
-        return RadioField(label, choices=[("yes", _("Yes")), ("no", _("No"))], validators=checks)
+        return RadioField(label, choices=[SelectChoice("yes", _("Yes")), SelectChoice("no", _("No"))],
+                          validators=checks)
     choices = [SelectChoice(value, text) for value, text in question.choices(locale_name)]
     if question.kind == QuestionKind.SINGLE_CHOICE:
         return RadioField(label, choices=choices, validators=checks)
@@ -143,14 +145,15 @@ def registration_form(request: Request, questions: Sequence[Question], member: b
     form = form_class(request, questions)
     for field in form:
         if field.type == "RadioField" and field.name.startswith("question_"):
-            field.choices = [(value, request.localizer.translate(label)) for value, label in field.choices]
+            # Yes and No are translated; the staff's own choices stay as they wrote them.
+            field.choices = [replace(choice, label=form._translate(choice.label)) for choice in field.choices]
     return form
 
 
 class FeedbackForm(Form):
     rating = RadioField(
         _("How useful was the event for you?"),
-        choices=[(str(value), str(value)) for value in range(1, 6)],
+        choices=[SelectChoice(str(value)) for value in range(1, 6)],
         validators=[Required()],
         description=_("1 = not at all, 5 = very useful"),
     )
@@ -256,15 +259,21 @@ class EventForm(Form):
         return valid
 
 
+REPEAT_PATTERN_LABELS = {
+    "weekly": _("Every week"),
+    "biweekly": _("Every two weeks"),
+    "monthly": _("Every month"),
+}
+
+
 class RepeatForm(Form):
-    pattern = SelectField(_("Repeat"), choices=[
-        ("weekly", _("Every week")), ("biweekly", _("Every two weeks")), ("monthly", _("Every month")),
-    ], validators=[Required()])
+    pattern = SelectField(_("Repeat"), validators=[Required()])
     count = IntegerField(_("How many more dates"), validators=[Required(), NumberRange(min=1, max=MAX_REPEATS)])
 
     def __init__(self, request: Request, **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.pattern.choices = [(value, request.localizer.translate(label)) for value, label in self.pattern.choices]
+        self.pattern.choices = [SelectChoice(value, request.localizer.translate(label))
+                                for value, label in REPEAT_PATTERN_LABELS.items()]
 
 
 class ReasonForm(Form):
@@ -307,8 +316,8 @@ class StaffRegistrationForm(Form):
     email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email])
     organisation = StringField(_("Organisation (optional)"), validators=[Length(max=ORGANISATION_MAX_LENGTH)])
     role = SelectField(_("Role"), validators=[Required()], default=AttendeeRole.OTHER.value)
-    locale = SelectField(_("Language for emails"), choices=[("el", "Ελληνικά"), ("en", "English")],
-                         default="el", validators=[Required()])
+    locale = SelectField(_("Language for emails"), default="el", validators=[Required()],
+                         choices=[SelectChoice("el", "Ελληνικά"), SelectChoice("en", "English")])
     walk_in = BooleanField(_("Walk-in: check in now"))
     notify = BooleanField(_("Email the confirmation"), default=True)
 

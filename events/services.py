@@ -28,6 +28,7 @@ from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import fold_text, folded
 from dimoskopio.i18n import transliterate
 from dimoskopio.mail import send_email
+from dimoskopio.web import MAX_ID
 from events.models import (
     ACTIVE_STATUSES,
     SEAT_HOLDING,
@@ -247,7 +248,10 @@ def manage_token(secret: str, registration: Registration) -> str:
 def registration_for_token(dbsession: Session, secret: str, token: str) -> Registration | None:
     """The registration a management token names, or None for a tampered or revoked token."""
     raw_id, _, signature = token.partition("-")
-    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and signature):
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
+        return None
+    # compare_digest refuses non-ASCII text with an error, not a mismatch.
+    if not (signature and signature.isascii()):
         return None
     registration = dbsession.get(Registration, int(raw_id))
     if registration is None:
@@ -327,6 +331,9 @@ def register(
     )
     if registration is not None and (registration.is_active or registration.status == RegistrationStatus.REJECTED):
         return RegistrationOutcome(registration, created=False)
+    if source == RegistrationSource.WALK_IN and seats_left(event, seats_taken(dbsession, event.id)) == 0:
+        # Refused before an earlier (cancelled) registration of this email is touched.
+        raise RegistrationRefused("full")
     if registration is None:
         # Added to the session only once it has a status (counting seats flushes the session).
         registration = Registration(event=event, email=email, **_new_registration_keys())
@@ -348,8 +355,6 @@ def register(
     else:
         _allocate(dbsession, event, registration, now)
     if source == RegistrationSource.WALK_IN:
-        if registration.status != RegistrationStatus.CONFIRMED:
-            raise RegistrationRefused("full")
         registration.checked_in_at = now
     dbsession.add(registration)
     dbsession.flush()
@@ -433,6 +438,8 @@ def accept_offer(request: Request, registration: Registration, now: datetime.dat
     request.dbsession.refresh(registration)
     if registration.status == RegistrationStatus.CONFIRMED:
         return
+    if registration.status == RegistrationStatus.EXPIRED:
+        raise RegistrationRefused("offer_expired")
     if registration.status != RegistrationStatus.OFFERED:
         raise RegistrationRefused("no_offer")
     if registration.offer_expires_at is not None and registration.offer_expires_at <= now:
@@ -442,6 +449,14 @@ def accept_offer(request: Request, registration: Registration, now: datetime.dat
     registration.offer_expires_at = None
     registration.waiting_since = None
     request.dbsession.flush()
+
+
+def decline_offer(request: Request, registration: Registration, now: datetime.datetime) -> None:
+    """The person offered a seat does not want it; it passes to the next in line. Only an offer can
+    be declined: a stale page must not cancel a seat that was accepted meanwhile."""
+    if registration.status != RegistrationStatus.OFFERED:
+        raise RegistrationRefused("no_offer")
+    cancel_registration(request, registration, now)
 
 
 def expire_offers(request: Request, now: datetime.datetime) -> int:
@@ -537,7 +552,7 @@ def undo_check_in(registration: Registration) -> None:
 
 
 def save_feedback(dbsession: Session, registration: Registration, rating: int, useful: str, ideas: str) -> Feedback:
-    if registration.checked_in_at is None and registration.status != RegistrationStatus.CONFIRMED:
+    if registration.checked_in_at is None:
         raise RegistrationRefused("not_attended")
     feedback = registration.feedback or Feedback(registration=registration)
     feedback.rating = rating
@@ -994,3 +1009,21 @@ def upcoming_with_counts(dbsession: Session, now: datetime.datetime, limit: int)
     ).unique().all()
     counts = counts_for(dbsession, [event.id for event in events])
     return [(event, counts[event.id]) for event in events]
+
+
+def waiting_positions(dbsession: Session, event_id: int) -> dict[int, int]:
+    """Everyone's place on an event's waiting list, in one query (registration id → 1, 2, ...)."""
+    ids = dbsession.scalars(_waiting_line(event_id).with_only_columns(Registration.id))
+    return {registration_id: position for position, registration_id in enumerate(ids, start=1)}
+
+
+def next_in_series(dbsession: Session, event: Event, limit: int) -> Sequence[Event]:
+    """The series' next public dates after this one (or its latest, when none follow)."""
+    query = select(Event).where(Event.series_id == event.series_id, Event.status != EventStatus.DRAFT,
+                                Event.id != event.id)
+    later = dbsession.scalars(
+        query.where(Event.starts_at >= event.starts_at).order_by(Event.starts_at).limit(limit)
+    ).unique().all()
+    if later:
+        return later
+    return dbsession.scalars(query.order_by(Event.starts_at.desc()).limit(limit)).unique().all()

@@ -12,7 +12,7 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
-from dimoskopio.db import utcnow
+from dimoskopio.db import fold_text, folded, utcnow
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, page_count, requested_page
@@ -47,6 +47,7 @@ from events.models import (
     Series,
     Topic,
     Venue,
+    event_topics,
 )
 from events.services import RegistrantDetails, RegistrationRefused
 from events.views import refusal_message
@@ -85,9 +86,9 @@ def event_list(request: Request) -> dict[str, Any]:
         status = ""
     if category:
         query = query.join(Event.category).where(Category.slug == category)
-    for term in q.lower().split()[:8]:
-        query = query.where(func.lower(Event.title_el).contains(term, autoescape=True)
-                            | func.lower(func.coalesce(Event.title_en, "")).contains(term, autoescape=True))
+    for term in fold_text(q).split()[:8]:
+        query = query.where(folded(Event.title_el).contains(term, autoescape=True)
+                            | folded(func.coalesce(Event.title_en, "")).contains(term, autoescape=True))
     if when == "upcoming":
         query = query.where(Event.ends_at > now).order_by(Event.starts_at, Event.id)
     elif when == "past":
@@ -217,8 +218,9 @@ def edit_event(request: Request) -> Any:
     before = services.snapshot(event)
     old_capacity = event.capacity
     _apply_form(request, form, event)
-    request.dbsession.flush()
     changed = services.record_changes(request, event, before)
+    # Written before the seat lock, which reads the event afresh from the database.
+    request.dbsession.flush()
     grew = event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)
     if grew and event.capacity != old_capacity:
         services.lock_seats(request, event)
@@ -272,7 +274,10 @@ def event_action(request: Request) -> Any:
         return event_page(request, event, reason_form=form)
     try:
         if action == "publish":
+            # Seats freed while it was postponed (cancellations, more capacity) go to the waiting list now.
+            services.lock_seats(request, event)
             services.publish(event, utcnow())
+            services.fill_free_seats(request, event, utcnow())
         elif action == "cancel":
             services.cancel_event(request, event, (form.message.data or "").strip())
         elif action == "postpone":
@@ -306,8 +311,7 @@ def event_page(request: Request, event: Event, **extra: Any) -> dict[str, Any]:
         "fill_rate": services.fill_rate(event, counts),
         "attendance_rate": counts.checked_in / counts.confirmed if counts.confirmed else None,
         "registrations": registrations,
-        "positions": {row.id: services.waiting_position(dbsession, row) for row in registrations
-                      if row.status == RegistrationStatus.WAITING} if status == RegistrationStatus.WAITING else {},
+        "positions": services.waiting_positions(dbsession, event.id) if counts.waiting else {},
         "total": total,
         "page": page,
         "pages": page_count(total, REGISTRATIONS_PER_PAGE),
@@ -408,8 +412,9 @@ def move(request: Request) -> Any:
 
 
 def _same_page(request: Request, event: Event) -> bool:
-    """Back to the same filtered page of registrations, never elsewhere."""
-    return request.POST.get("next", "").startswith(request.route_path("admin.event", id=event.id))
+    """Back to the same filtered page of registrations, never elsewhere (nor to a header break)."""
+    next_url = request.POST.get("next", "")
+    return next_url.isprintable() and next_url.startswith(request.route_path("admin.event", id=event.id))
 
 
 @view_config(route_name="admin.event.registrations_csv", permission=MANAGE)
@@ -421,14 +426,19 @@ def registrations_csv(request: Request) -> Response:
     questions = event.questions
     rows = request.dbsession.scalars(
         select(Registration).where(Registration.event_id == event.id).order_by(Registration.created_at)
-    ).unique()
+    ).unique().all()
+    asked = [str(question.id) for question in questions]
+    # Answers to questions deleted since then stay in the export, in columns of their own.
+    deleted = sorted({key for row in rows for key in (row.answers or {})} - set(asked))
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow([translate(label) for label in (
         _("Name"), _("Email"), _("Organisation"), _("Role"), _("Status"), _("Registered"), _("Checked in"),
         _("Newsletter"), _("Consent"), _("Source"),
-    )] + [question.label_el for question in questions])
+    )] + [csv_safe(question.label_el) for question in questions] + [
+        translate(_("Deleted question ${number}", mapping={"number": key})) for key in deleted
+    ])
     for row in rows:
         answers = row.answers or {}
         writer.writerow([csv_safe(value) for value in (
@@ -439,7 +449,7 @@ def registrations_csv(request: Request) -> Response:
             translate(_("Yes")) if row.newsletter_opt_in else translate(_("No")),
             f"{row.consent_at.astimezone(tz):%Y-%m-%d %H:%M} ({row.consent_version})" if row.consent_at else "",
             row.source.value,
-        )] + [csv_safe(_answer_text(answers.get(str(question.id)))) for question in questions])
+        )] + [csv_safe(_answer_text(answers.get(key))) for key in asked + deleted])
     return Response(
         body=buffer.getvalue().encode("utf-8"),
         content_type="text/csv",
@@ -566,7 +576,7 @@ def checkin_by_code(request: Request) -> Any:
 TAXONOMIES: dict[str, dict[str, Any]] = {
     "categories": {"model": Category, "form": CategoryForm, "title": _("Categories"), "column": Event.category_id,
                    "order": (Category.position, Category.name_el), "name_field": "name_el"},
-    "topics": {"model": Topic, "form": TaxonomyForm, "title": _("Topics"), "column": None,
+    "topics": {"model": Topic, "form": TaxonomyForm, "title": _("Topics"), "column": event_topics.c.topic_id,
                "order": (Topic.name_el,), "name_field": "name_el"},
     "venues": {"model": Venue, "form": VenueForm, "title": _("Venues"), "column": Event.venue_id,
                "order": (Venue.name,), "name_field": "name"},
@@ -617,8 +627,7 @@ def taxonomy_delete(request: Request) -> Response:
     kind = request.matchdict["kind"]
     spec = TAXONOMIES[kind]
     row = object_or_404(request, spec["model"], request.matchdict["id"])
-    column = spec["column"]
-    used = services.events_using(request.dbsession, column, row.id) if column is not None else 0
+    used = services.events_using(request.dbsession, spec["column"], row.id)
     if used:
         request.flash_message(_("${count} events use it, so it cannot be deleted.", mapping={"count": used}),
                               "error")

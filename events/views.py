@@ -37,6 +37,7 @@ from events.services import EventFilters, RegistrantDetails, RegistrationRefused
 
 EVENTS_PER_PAGE = 20
 HOME_EVENTS = 6
+SERIES_LINKS = 5
 SEARCH_MAX_LENGTH = 200
 
 REFUSAL_MESSAGES = {
@@ -263,7 +264,7 @@ def event_page(request: Request, event: Event, form: Any = None) -> dict[str, An
         "google_link": google_calendar_link(request, event, locale_name),
         "page_url": request.public_url("events.detail", slug=event.slug),
         "structured_data": structured_data(request, event),
-        "series_events": services.series_events(request.dbsession, event.series) if event.series else [],
+        "series_events": services.next_in_series(request.dbsession, event, SERIES_LINKS) if event.series else [],
         "opens_at": event.registration_opens_at,
         "closes_at": services.registration_closes_at(event),
     }
@@ -397,7 +398,7 @@ def registration(request: Request) -> Any:
             services.notify_registration(request, registration, "registration-confirmed")
             request.flash_message(_("The seat is yours. See you there!"))
         elif action == "decline":
-            services.cancel_registration(request, registration, now)
+            services.decline_offer(request, registration, now)
             request.flash_message(_("You declined the seat. It goes to the next person in line."), "info")
         else:
             raise HTTPBadRequest()

@@ -5,6 +5,7 @@ so arranging data with `user_factory` and delivering mail with `outbox` work as 
 Only /usr/bin/chromium is used, never a browser downloaded by Playwright.
 """
 
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from waitress import create_server
 
+from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, localizer_for
+from events.models import Event, Registration, RegistrationStatus
 from tests.conftest import DEFAULT_PASSWORD, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,6 +56,24 @@ def local_link(link: str, base_url: str) -> str:
 def text(message: str, locale: str = "el") -> str:
     """A user-visible string as the app shows it in `locale`, so tests survive new translations."""
     return localizer_for(locale).translate(_(message))
+
+
+def add_registration(dbsession: Any, event: Event, name: str, email: str,
+                     status: RegistrationStatus = RegistrationStatus.CONFIRMED, **values: Any) -> Registration:
+    """A registration stored directly (no email), for pages that need people on them."""
+    dbsession.rollback()
+    now = utcnow()
+    registration = Registration(
+        event_id=event.id, name=name, email=email, status=status,
+        manage_key_hash=secrets.token_hex(32), checkin_code=secrets.token_hex(12),
+        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
+        waiting_since=now if status == RegistrationStatus.WAITING else None,
+        cancelled_at=now if status == RegistrationStatus.CANCELLED else None,
+        **values,
+    )
+    dbsession.add(registration)
+    dbsession.commit()
+    return registration
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,21 @@
 """axe-core in Chromium: no serious or critical WCAG 2.1 AA violations on any page, in both languages."""
 
+import datetime
+import decimal
 import re
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from dimoskopio.accounts.models import Role
+from dimoskopio.accounts.models import Role, User
+from dimoskopio.db import utcnow
 from dimoskopio.i18n import LOCALE_COOKIE
-from tests.browser.conftest import log_in, text
+from events.models import Category, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
+from events.services import manage_token
+from tests.browser.conftest import add_registration, log_in, text
 
 pytestmark = pytest.mark.browser
 
@@ -121,3 +128,145 @@ def test_wide_tables_scroll_inside_the_page_on_a_phone(new_page, user_factory):
     page.goto("/admin/users")
     overflow = scrolls_sideways_by(page)
     assert overflow <= 0, f"/admin/users scrolls sideways by {overflow}px at 375px wide"
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventPages:
+    event: Event
+    series: Series
+    member: User
+    staff: User
+    private_link: str
+
+
+def arrange_events(dbsession: Any, event_factory: Any, user_factory: Any, app: Any) -> EventPages:
+    """A calendar with something on every page: a series, a venue, topics, questions, people
+    registered in every state, a past event with attendance (for the charts), a member's seat."""
+    category = Category(slug="workshops", name_el="Εργαστήρια", name_en="Workshops")
+    topic = Topic(slug="funding", name_el="Χρηματοδότηση", name_en="Funding")
+    venue = Venue(name="Κέντρο Καινοτομίας", address="Πλατεία Ελευθερίας 1, Ηράκλειο",
+                  latitude=decimal.Decimal("35.338735"), longitude=decimal.Decimal("25.144213"),
+                  accessibility_notes="Ράμπα στην είσοδο, ανελκυστήρας.")
+    series = Series(slug="startup-mondays", title_el="Startup Δευτέρες", title_en="Startup Mondays",
+                    description_el="Κάθε Δευτέρα, μια **πρακτική** συνάντηση.")
+    dbsession.add_all([category, topic, venue, series])
+    dbsession.commit()
+    event = event_factory(
+        title_en="Entrepreneurship workshop", summary_en="A hands-on meeting for new founders.",
+        category_id=category.id, venue_id=venue.id, series_id=series.id, capacity=3,
+        organiser="Δημοσκόπιο", speakers="Ελένη Μαρκάκη\nΝίκος Ψαράκης", hours=decimal.Decimal("2"),
+    )
+    dbsession.rollback()
+    stored = dbsession.get(Event, event.id)
+    stored.topics = [dbsession.get(Topic, topic.id)]
+    dbsession.add_all([
+        Question(event_id=event.id, position=1, kind=QuestionKind.MULTIPLE_CHOICE, label_el="Τι σας ενδιαφέρει;",
+                 label_en="What interests you?", choices_el="Χρηματοδότηση\nΟμάδα", choices_en="Funding\nTeam",
+                 required=True),
+        Question(event_id=event.id, position=2, kind=QuestionKind.YES_NO, label_el="Χρειάζεστε διερμηνεία;"),
+        Question(event_id=event.id, position=3, kind=QuestionKind.SINGLE_CHOICE, label_el="Πώς μάθατε για εμάς;",
+                 label_en="How did you hear about us?", choices_el="Φίλοι\nΔιαδίκτυο", choices_en="Friends\nWeb"),
+        Question(event_id=event.id, position=4, kind=QuestionKind.LONG_TEXT, label_el="Κάτι άλλο;"),
+    ])
+    dbsession.commit()
+    event_factory(title_el="Δεύτερη συνάντηση της σειράς", series_id=series.id,
+                  starts_at=utcnow().replace(microsecond=0) + datetime.timedelta(days=14))
+    member = user_factory(email="member@example.gr", name="Μαρία Παπαδάκη")
+    staff = user_factory(email="staff@example.gr", name="Γιώργος Σταφ", role=Role.STAFF)
+    mine = add_registration(dbsession, event, member.name, member.email, user_id=member.id,
+                            organisation="Κρητική Ζύμη")
+    add_registration(dbsession, event, "Ελένη Μαρκάκη", "eleni@example.gr", checked_in_at=utcnow())
+    add_registration(dbsession, event, "Κώστας Δασκαλάκης", "kostas@example.gr",
+                     status=RegistrationStatus.OFFERED, offer_expires_at=utcnow() + datetime.timedelta(hours=20))
+    add_registration(dbsession, event, "Νίκος Ψαράκης", "nikos@example.gr", status=RegistrationStatus.WAITING)
+    add_registration(dbsession, event, "Άννα Λαμπράκη", "anna@example.gr", status=RegistrationStatus.CANCELLED)
+    past = event_factory(title_el="Βραδιά παρουσιάσεων", venue_id=venue.id, series_id=series.id,
+                         starts_at=utcnow().replace(microsecond=0) - datetime.timedelta(days=3))
+    add_registration(dbsession, past, "Ελένη Μαρκάκη", "eleni@example.gr", checked_in_at=utcnow())
+    add_registration(dbsession, past, member.name, member.email, user_id=member.id)
+    token = manage_token(app.registry.settings["dimoskopio.secret"], mine)
+    return EventPages(event=event, series=series, member=member, staff=staff,
+                      private_link=f"/events/registration/{token}")
+
+
+LOCALES = ["el", "en"]
+ATHENS = ZoneInfo("Europe/Athens")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_event_pages(page, axe, live_server, dbsession, event_factory, user_factory, app, locale):
+    pages = arrange_events(dbsession, event_factory, user_factory, app)
+    if locale == "en":
+        use_english(page, live_server)
+    month = pages.event.starts_at.astimezone(ATHENS).strftime("%Y-%m")  # the calendar month with the event
+    public = [
+        "/events", f"/events/calendar?month={month}", "/events/past", f"/events/{pages.event.slug}",
+        f"/events/series/{pages.series.slug}", pages.private_link,
+    ]
+    for path in public:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        if path.startswith("/events/calendar"):
+            expect(page.locator(f".month-calendar a[href='/events/{pages.event.slug}']")).to_have_count(1)
+        axe(page)
+    expect(page.locator("main")).to_contain_text(pages.member.name)  # the private link shows the registration
+    page.goto("/events")
+    expect(page.locator(".event-card")).to_have_count(2)
+
+    log_in(page, pages.member.email)
+    for path in ["/events/my", f"/events/{pages.event.slug}"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+        axe(page)
+    expect(page.locator(".register-box")).to_contain_text(
+        text("You are registered: %(status)s.", locale) % {"status": text("Confirmed", locale)}
+    )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_event_staff_pages(page, axe, live_server, dbsession, event_factory, user_factory, app, locale):
+    pages = arrange_events(dbsession, event_factory, user_factory, app)
+    if locale == "en":
+        use_english(page, live_server)
+    log_in(page, pages.staff.email)
+    event_id = pages.event.id
+    for path in [
+        "/admin", "/admin/events", "/admin/events/new", f"/admin/events/{event_id}",
+        f"/admin/events/{event_id}/edit", f"/admin/events/{event_id}/check-in",
+        f"/admin/events/{event_id}/questions", "/admin/events/venues",
+    ]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        if path == "/admin":
+            charts = page.locator("img.chart")
+            expect(charts).to_have_count(3)
+            for chart in charts.all():
+                chart.scroll_into_view_if_needed()
+                expect(chart).to_have_js_property("complete", True)
+                assert chart.evaluate("image => image.naturalWidth") > 0, chart.get_attribute("src")
+        axe(page)
+
+
+def test_event_and_check_in_pages_fit_a_phone(new_page, dbsession, event_factory, user_factory, app):
+    pages = arrange_events(dbsession, event_factory, user_factory, app)
+    page = new_page(width=375, height=740)
+    for path in [f"/events/{pages.event.slug}", pages.private_link]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        overflow = scrolls_sideways_by(page)
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375px wide"
+    log_in(page, pages.staff.email)
+    path = f"/admin/events/{pages.event.id}/check-in"
+    response = page.goto(path)
+    assert response is not None and response.ok
+    expect(page.locator(".checkin-list > li")).to_have_count(2)
+    overflow = scrolls_sideways_by(page)
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375px wide"
