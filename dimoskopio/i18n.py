@@ -65,6 +65,11 @@ def format_datetime(
 ) -> str:
     if value is None:
         return ""
+    if format == "short":
+        # The short date of the language with a 24-hour time, as the centre writes times
+        # everywhere (CLDR's short Greek time is "2:17 μ.μ.", which also ends a sentence badly).
+        local = value.astimezone(tz)
+        return f"{babel_dates.format_date(local.date(), format='short', locale=locale_name)}, {local:%H:%M}"
     return babel_dates.format_datetime(value, format=format, tzinfo=tz, locale=locale_name)
 
 

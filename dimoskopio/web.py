@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from jinja2 import pass_context
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
@@ -114,6 +115,12 @@ def _format_datetime_filter(context: Any, value: datetime.datetime | None, forma
 @pass_context
 def _format_date_filter(context: Any, value: Any, format: str = "long") -> str:
     return format_date(value, context["locale_name"], _timezone(), format)
+
+
+@pass_context
+def _format_number_filter(context: Any, value: Any) -> str:
+    """A number as the reader's language writes it ("3,5" in Greek), without needless decimals."""
+    return format_decimal(value, format="#,##0.##", locale=context["locale_name"])
 
 
 def _timezone() -> ZoneInfo:
@@ -297,6 +304,7 @@ def includeme(config: Configurator) -> None:
         environment = config.get_jinja2_environment()
         environment.filters["datetime"] = _format_datetime_filter
         environment.filters["date"] = _format_date_filter
+        environment.filters["number"] = _format_number_filter
         environment.policies["ext.i18n.trimmed"] = True
 
     # After pyramid_jinja2 has created its environment (an action of its own).

@@ -104,7 +104,12 @@ def invitation(request: Request, registration: Registration, now: datetime.datet
     attendee.params["partstat"] = vText("ACCEPTED" if confirmed else "TENTATIVE")
     attendee.params["rsvp"] = vText("FALSE")
     component.add("attendee", attendee)
-    method = "CANCEL" if registration.event.status == EventStatus.CANCELLED else "REQUEST"
+    # A cancelled event, or a registration that no longer stands, takes the event off the calendar.
+    withdrawn = registration.event.status == EventStatus.CANCELLED or not registration.is_active
+    if withdrawn:
+        # RFC 5546: a CANCEL carries STATUS:CANCELLED.
+        component["STATUS"] = vText("CANCELLED")
+    method = "CANCEL" if withdrawn else "REQUEST"
     return _calendar(method, [component]).to_ical()
 
 

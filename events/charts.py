@@ -43,6 +43,12 @@ YEAR_CHARTS = {
 }
 
 
+def whole_number_ticks(largest: int, count: int = 6) -> list[int]:
+    """Axis ticks for counts: whole numbers only (pygal would label 0.2, 0.4... for small counts)."""
+    step = max(1, -(-largest // (count - 1)))
+    return list(range(0, max(largest, 1) + step, step))
+
+
 def svg_response(svg: str) -> Response:
     response = Response(body=svg.encode("utf-8"), content_type="image/svg+xml", charset="utf-8")
     # The chart's own inline styles, and nothing else.
@@ -55,8 +61,10 @@ def by_month(request: Request, chart: str, months: Sequence[MonthFigures]) -> st
     title, attribute = YEAR_CHARTS[chart]
     names = get_month_names("abbreviated", locale=request.locale_name)
     bar = pygal.Bar(title=request.localizer.translate(title), **CHART_OPTIONS)
+    values = [getattr(figures, attribute) for figures in months]
     bar.x_labels = [names[number] for number in range(1, 13)]
-    bar.add(request.localizer.translate(title), [getattr(figures, attribute) for figures in months])
+    bar.y_labels = whole_number_ticks(max(values, default=0))
+    bar.add(request.localizer.translate(title), values)
     return bar.render(is_unicode=True)
 
 
@@ -71,5 +79,6 @@ def registrations_over_time(request: Request, per_day: Sequence[tuple[datetime.d
         values.append(total)
     line.x_labels = [day.strftime("%d/%m") for day, _number in per_day]
     line.x_labels_major = line.x_labels[:: max(1, len(per_day) // 8)]
+    line.y_labels = whole_number_ticks(total)
     line.add(title, values)
     return line.render(is_unicode=True)

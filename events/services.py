@@ -80,8 +80,10 @@ def local_day_start(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
 def last_day(event: Event, tz: ZoneInfo) -> datetime.date:
     """The last calendar day an event takes place on (all-day events end at the next midnight)."""
     end = event.ends_at.astimezone(tz)
-    if event.all_day:
-        return end.date() - datetime.timedelta(days=1)
+    # All-day events end at the next midnight, and an evening that ends at midnight sharp does
+    # not take place on the following day either.
+    if (event.all_day or end.time() == datetime.time()) and end > event.starts_at.astimezone(tz):
+        return max(event.starts_at.astimezone(tz).date(), end.date() - datetime.timedelta(days=1))
     return end.date()
 
 
@@ -440,6 +442,8 @@ def accept_offer(request: Request, registration: Registration, now: datetime.dat
         return
     if registration.status == RegistrationStatus.EXPIRED:
         raise RegistrationRefused("offer_expired")
+    if registration.event.status != EventStatus.PUBLISHED:
+        raise RegistrationRefused(registration.event.status.value)
     if registration.status != RegistrationStatus.OFFERED:
         raise RegistrationRefused("no_offer")
     if registration.offer_expires_at is not None and registration.offer_expires_at <= now:
@@ -481,7 +485,9 @@ def expire_offers(request: Request, now: datetime.datetime) -> int:
         for registration in lapsed:
             registration.status = RegistrationStatus.EXPIRED
             registration.offer_expires_at = None
-            notify_registration(request, registration, "offer-expired")
+            # "The seat went to the next person" would not be true of a cancelled event.
+            if event.status == EventStatus.PUBLISHED:
+                notify_registration(request, registration, "offer-expired")
             expired += 1
         dbsession.flush()
         fill_free_seats(request, event, now)
@@ -551,9 +557,20 @@ def undo_check_in(registration: Registration) -> None:
     registration.checked_in_by_id = None
 
 
-def save_feedback(dbsession: Session, registration: Registration, rating: int, useful: str, ideas: str) -> Feedback:
+def feedback_refusal(registration: Registration, now: datetime.datetime) -> str | None:
+    """Why this person may not give feedback yet (or at all), or None when they may."""
     if registration.checked_in_at is None:
-        raise RegistrationRefused("not_attended")
+        return "not_attended"
+    if registration.event.ends_at > now:
+        return "not_over"
+    return None
+
+
+def save_feedback(dbsession: Session, registration: Registration, rating: int, useful: str, ideas: str,
+                  now: datetime.datetime) -> Feedback:
+    refusal = feedback_refusal(registration, now)
+    if refusal is not None:
+        raise RegistrationRefused(refusal)
     feedback = registration.feedback or Feedback(registration=registration)
     feedback.rating = rating
     feedback.useful = useful.strip()
@@ -563,6 +580,11 @@ def save_feedback(dbsession: Session, registration: Registration, rating: int, u
 
 
 # --- notifications ----------------------------------------------------------------------------
+
+# Emails that carry the calendar file (a change or a cancellation updates the person's calendar),
+# and those that also carry the check-in QR code.
+QR_TEMPLATES = frozenset({"registration-confirmed", "seat-confirmed", "event-reminder"})
+CALENDAR_TEMPLATES = QR_TEMPLATES | {"event-changed", "event-cancelled", "registration-cancelled"}
 
 REGISTRATION_TEMPLATES = {
     RegistrationStatus.CONFIRMED: "registration-confirmed",
@@ -625,12 +647,12 @@ def notify_registration(request: Request, registration: Registration, template: 
     for its current status (a confirmation carries the calendar file and the check-in QR code)."""
     template = template or REGISTRATION_TEMPLATES.get(registration.status, "registration-link")
     request.dbsession.flush()
-    seat_news = template in ("registration-confirmed", "seat-confirmed", "event-reminder")
     send_email(
         request, template, registration.email,
         {**registration_context(request, registration), **(extra or {})},
         locale_name=registration.locale,
-        attachments=_attachments(request, registration, with_qr=seat_news) if seat_news else None,
+        attachments=_attachments(request, registration, with_qr=template in QR_TEMPLATES)
+        if template in CALENDAR_TEMPLATES else None,
     )
 
 
@@ -660,7 +682,8 @@ def record_changes(request: Request, event: Event, before: dict[str, Any]) -> li
     if changed:
         event.sequence += 1
     schedule_changes = [name for name in SCHEDULE_FIELDS if name in changed]
-    if schedule_changes and event.status == EventStatus.PUBLISHED:
+    # People registered for a postponed event were promised its new date.
+    if schedule_changes and event.status in (EventStatus.PUBLISHED, EventStatus.POSTPONED):
         from events.tasks import notify_registrants
 
         old_venue = request.dbsession.get(Venue, before["venue_id"]) if before["venue_id"] else None
@@ -774,13 +797,16 @@ def repeat_dates(first: datetime.date, pattern: str, count: int) -> list[datetim
 
 def create_repeats(dbsession: Session, event: Event, pattern: str, count: int, tz: ZoneInfo) -> list[Event]:
     """Draft copies of `event` on later dates, at the same local time, in the same series."""
-    local_start = event.starts_at.astimezone(tz)
+    first_day = event.starts_at.astimezone(tz).date()
     copies = []
-    for day in repeat_dates(local_start.date(), pattern, count + 1)[1:]:
-        starts_at = from_local(datetime.datetime.combine(day, local_start.time().replace(tzinfo=None)), tz)
-        copy = duplicate(dbsession, event, starts_at)
-        # The same local time after a daylight-saving change: the length stays the same.
-        copy.ends_at = starts_at + (event.ends_at - event.starts_at)
+    for day in repeat_dates(first_day, pattern, count + 1)[1:]:
+        copy = duplicate(dbsession, event)
+        # Every moment keeps its wall-clock time, also across a daylight-saving change.
+        for moment in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+            value = getattr(event, moment)
+            if value is not None:
+                local = value.astimezone(tz).replace(tzinfo=None) + (day - first_day)
+                setattr(copy, moment, from_local(local, tz))
         copies.append(copy)
     return copies
 

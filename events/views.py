@@ -55,6 +55,7 @@ REFUSAL_MESSAGES = {
     "not_pending": _("Only registrations awaiting a decision can be approved or rejected."),
     "not_confirmed": _("Only confirmed registrations can be checked in."),
     "not_attended": _("Feedback is for people who attended the event."),
+    "not_over": _("Feedback opens when the event is over."),
     "not_allowed": _("That change is not possible for this event."),
 }
 
@@ -115,6 +116,10 @@ def _listing(request: Request, upcoming: bool) -> dict[str, Any]:
     query = services.upcoming(query, now) if upcoming else services.past(query, now)
     page = requested_page(request)
     events, total = services.page_of(request.dbsession, query, page, EVENTS_PER_PAGE)
+    if not events and total:
+        # A page past the end (an old link, a shorter list now) shows the last page instead.
+        page = page_count(total, EVENTS_PER_PAGE)
+        events, total = services.page_of(request.dbsession, query, page, EVENTS_PER_PAGE)
     return {
         "events": events,
         "counts": services.counts_for(request.dbsession, [event.id for event in events]),
@@ -319,8 +324,11 @@ def register(request: Request) -> Any:
         request.response.status = 409
         return event_page(request, event, form)
     registration = outcome.registration
-    services.notify_registration(request, registration, None if outcome.created else "registration-link")
+    # Someone registering again gets their link; someone not approved hears the decision again.
+    again = not outcome.created and registration.is_active
+    services.notify_registration(request, registration, "registration-link" if again else None)
     request.session[REGISTERED_KEY] = {
+        "event_id": event.id,
         "created": outcome.created,
         "status": registration.status.value,
         "position": services.waiting_position(request.dbsession, registration),
@@ -332,7 +340,7 @@ def register(request: Request) -> Any:
 def registered(request: Request) -> Any:
     event = _event_or_404(request, staff_preview=False)
     result = request.session.get(REGISTERED_KEY)
-    if not isinstance(result, dict):
+    if not isinstance(result, dict) or result.get("event_id") != event.id:
         return HTTPSeeOther(request.route_path("events.detail", slug=event.slug))
     return {"event": event, "result": result}
 
@@ -371,9 +379,9 @@ def registration_page(request: Request, registration: Any, **extra: Any) -> dict
         "role_labels": ATTENDEE_ROLE_LABELS,
         "event_status_labels": EVENT_STATUS_LABELS,
         "qr_svg": services.qr_data_uri(services.checkin_url(request, registration))
-        if registration.status == RegistrationStatus.CONFIRMED else None,
-        "can_cancel": registration.is_active and event.ends_at > now,
-        "can_accept": registration.status == RegistrationStatus.OFFERED,
+        if registration.status == RegistrationStatus.CONFIRMED and event.status == EventStatus.PUBLISHED else None,
+        "can_cancel": registration.is_active and event.ends_at > now and event.status != EventStatus.CANCELLED,
+        "can_accept": registration.status == RegistrationStatus.OFFERED and event.status == EventStatus.PUBLISHED,
         "feedback_open": registration.checked_in_at is not None and event.ends_at <= now,
         "event_over": event.ends_at <= now,
         "refusal": None,
@@ -428,15 +436,17 @@ def registration_feedback(request: Request) -> Any:
         form.rating.data = str(feedback.rating)
     context = {"registration": registration, "event": registration.event, "form": form,
                "token": request.matchdict["token"], "refusal": None}
-    if registration.checked_in_at is None:
+    now = utcnow()
+    refusal = services.feedback_refusal(registration, now)
+    if refusal is not None:
         request.response.status = 403
-        return {**context, "refusal": refusal_message(request, RegistrationRefused("not_attended"))}
+        return {**context, "refusal": refusal_message(request, RegistrationRefused(refusal))}
     if request.method == "POST":
         if not form.validate():
             request.response.status = 400
             return context
         services.save_feedback(request.dbsession, registration, int(form.rating.data), form.useful.data or "",
-                               form.ideas.data or "")
+                               form.ideas.data or "", now)
         request.flash_message(_("Thank you! Your feedback helps us plan better events."))
         return HTTPSeeOther(request.route_path("events.registration", token=request.matchdict["token"]))
     return context

@@ -993,3 +993,38 @@ def test_notices_are_sent_in_each_persons_language(dbsession, event_factory, out
     subjects = {message["To"]: message["Subject"] for message in outbox()}
     assert "Pitch night" in subjects["english@example.gr"]
     assert "Βραδιά pitch" in subjects["greek@example.gr"]
+
+
+def test_a_cancelled_registration_takes_the_event_off_the_persons_calendar(
+        testapp, dbsession, event_factory, outbox):
+    event = event_factory()
+    register(testapp, event)
+    page = private_page(testapp, outbox, ELENI)
+    action_form(page, "cancel").submit("action", value="cancel", status=303)
+
+    [confirmation, cancellation] = outbox()
+    private_ics = testapp.get(f"{private_path(confirmation)}/event.ics").body
+
+    for data in (attachments(cancellation)[f"{event.slug}.ics"][1], private_ics):
+        calendar, vevent = calendar_event(data)
+        assert (str(calendar["METHOD"]), str(vevent["STATUS"])) == ("CANCEL", "CANCELLED")
+
+
+def test_someone_not_approved_who_registers_again_hears_the_decision_not_that_they_are_registered(
+        testapp, dbsession, event_factory, outbox):
+    event = event_factory(approval_required=True)
+    add_registration(dbsession, event, RegistrationStatus.REJECTED, email=ELENI, decision_reason="Μόνο για φοιτητές")
+
+    register(testapp, event)
+
+    assert templates_to(dbsession, ELENI) == ["registration-rejected"]
+    assert "Μόνο για φοιτητές" in text_body(outbox()[0])
+
+
+def test_the_thank_you_page_belongs_to_the_event_registered_for(testapp, event_factory):
+    first = event_factory()
+    other = event_factory()
+    register(testapp, first)
+
+    assert testapp.get(f"/events/{other.slug}/registered").location.endswith(f"/events/{other.slug}")
+    assert testapp.get(f"/events/{first.slug}/registered").status_int == 200

@@ -28,3 +28,10 @@ def test_dates_are_in_greek_with_greek_month_names():
     assert format_date(late_evening_utc, "el", ATHENS) == "28 Νοεμβρίου 2026"
     assert format_date(late_evening_utc, "en", ATHENS) == "November 28, 2026"
     assert format_datetime(None, "el", ATHENS) == ""
+
+
+def test_short_date_and_time_use_the_24_hour_clock_in_both_languages():
+    moment = datetime.datetime(2026, 12, 4, 12, 17, tzinfo=datetime.UTC)  # 14:17 in Heraklion
+
+    assert format_datetime(moment, "el", ATHENS, "short") == "4/12/26, 14:17"
+    assert format_datetime(moment, "en", ATHENS, "short") == "12/4/26, 14:17"

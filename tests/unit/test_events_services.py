@@ -14,8 +14,9 @@ from sqlalchemy import select
 from dimoskopio.db import utcnow
 from dimoskopio.mail.models import OutboxMessage
 from dimoskopio.markdown import render_markdown
-from dimoskopio.tasks import task_request
+from dimoskopio.tasks import run_pending_tasks, task_request
 from events import services
+from events.charts import whole_number_ticks
 from events.display import when_text
 from events.models import (
     Category,
@@ -598,9 +599,9 @@ def test_only_people_who_were_checked_in_can_give_feedback(dbsession, event_fact
     stayed_home = add_registration(dbsession, event, RegistrationStatus.CONFIRMED)
 
     with pytest.raises(RegistrationRefused) as refused:
-        services.save_feedback(dbsession, stayed_home, 5, "", "")
-    services.save_feedback(dbsession, came, 3, "  Η δικτύωση. ", "")
-    services.save_feedback(dbsession, came, 4, "Η δικτύωση.", "Περισσότερα εργαστήρια.")
+        services.save_feedback(dbsession, stayed_home, 5, "", "", utcnow())
+    services.save_feedback(dbsession, came, 3, "  Η δικτύωση. ", "", utcnow())
+    services.save_feedback(dbsession, came, 4, "Η δικτύωση.", "Περισσότερα εργαστήρια.", utcnow())
     dbsession.commit()
 
     assert refused.value.reason == "not_attended"
@@ -969,3 +970,77 @@ def test_markdown_keeps_its_formatting_and_safe_links_open_without_the_opener():
     assert "<ul>" in html and "<li>δύο</li>" in html
     assert '<a href="https://www.heraklion.gr" rel="noopener noreferrer nofollow">Δήμος</a>' in html
     assert "<img" not in html
+
+
+def test_feedback_opens_when_the_event_is_over(dbsession, event_factory):
+    event = event_factory(starts_at=utcnow() - HOUR, ends_at=utcnow() + HOUR)
+    present = add_registration(dbsession, event, RegistrationStatus.CONFIRMED, checked_in_at=utcnow() - HOUR)
+
+    with pytest.raises(RegistrationRefused) as refused:
+        services.save_feedback(dbsession, present, 5, "", "", utcnow())
+    services.save_feedback(dbsession, present, 5, "", "", event.ends_at)
+
+    assert refused.value.reason == "not_over"
+
+
+def test_offers_on_a_cancelled_event_lapse_quietly_and_cannot_be_accepted(dbsession, offered, now):
+    with task_request() as request:
+        request.dbsession.get(Event, offered.id).status = EventStatus.CANCELLED
+    with pytest.raises(RegistrationRefused) as refused, task_request() as request:
+        services.accept_offer(request, registration_of(request, offered.id, 2), now + HOUR)
+    before = mail(dbsession)
+
+    with task_request() as request:
+        assert services.expire_offers(request, now + 24 * HOUR) == 1
+
+    assert refused.value.reason == "cancelled"
+    assert statuses(dbsession, offered.id)[2] == RegistrationStatus.EXPIRED
+    assert mail(dbsession) == before, "nobody hears that a seat at a cancelled event went to someone else"
+
+
+def test_an_all_day_repeat_keeps_its_days_and_its_registration_window_across_the_clock_change(
+        dbsession, event_factory):
+    # All day on Saturday 20 March 2027; the clocks go forward on Sunday 28 March.
+    event = event_factory(all_day=True, starts_at=athens(2027, 3, 20), ends_at=athens(2027, 3, 21),
+                          registration_opens_at=athens(2027, 3, 1, 9), registration_closes_at=athens(2027, 3, 19, 12))
+
+    with task_request() as request:
+        [copy] = services.create_repeats(request.dbsession, request.dbsession.get(Event, event.id), "weekly", 1,
+                                         ATHENS)
+        copy_id = copy.id
+
+    dbsession.rollback()
+    copy = dbsession.get(Event, copy_id)
+    local = [moment.astimezone(ATHENS).replace(tzinfo=None) for moment in (
+        copy.starts_at, copy.ends_at, copy.registration_opens_at, copy.registration_closes_at)]
+    assert local == [datetime.datetime(2027, 3, 27), datetime.datetime(2027, 3, 28),
+                     datetime.datetime(2027, 3, 8, 9), datetime.datetime(2027, 3, 26, 12)]
+    assert services.last_day(copy, ATHENS) == datetime.date(2027, 3, 27)
+
+
+def test_an_evening_that_ends_at_midnight_takes_place_on_one_day(event_factory):
+    event = event_factory(starts_at=athens(2027, 5, 14, 21), ends_at=athens(2027, 5, 15, 0))
+
+    assert services.last_day(event, ATHENS) == datetime.date(2027, 5, 14)
+    assert not services.is_multi_day(event, ATHENS)
+
+
+def test_a_new_date_for_a_postponed_event_is_emailed_to_everyone_registered(dbsession, event_factory, now):
+    event = event_factory(capacity=5)
+    register_people(event.id, range(1, 3), now)
+    with task_request() as request:
+        postponed = request.dbsession.get(Event, event.id)
+        postponed.status = EventStatus.POSTPONED
+        before = services.snapshot(postponed)
+        postponed.starts_at += 14 * DAY
+        postponed.ends_at += 14 * DAY
+        assert services.record_changes(request, postponed, before) == ["starts_at", "ends_at"]
+    run_pending_tasks()
+
+    assert [entry for entry in mail(dbsession) if entry[0] == "event-changed"] == [
+        ("event-changed", "person1@example.gr"), ("event-changed", "person2@example.gr")]
+
+
+@pytest.mark.parametrize(("largest", "ticks"), [(0, [0, 1]), (3, [0, 1, 2, 3]), (12, [0, 3, 6, 9, 12])])
+def test_chart_axes_count_in_whole_numbers(largest, ticks):
+    assert whole_number_ticks(largest) == ticks
