@@ -884,6 +884,27 @@ def page_of(dbsession: Session, query: Select[Any], page: int, per_page: int) ->
 
 
 @dataclass
+class EventPage:
+    """One page of a list of events, with their registration counts (two queries in all)."""
+
+    events: list[Event]
+    counts: dict[int, EventCounts]
+    total: int
+    page: int
+    pages: int
+
+
+def paged_events(dbsession: Session, query: Select[Any], page: int, per_page: int) -> EventPage:
+    events, total = page_of(dbsession, query, page, per_page)
+    pages = max(1, -(-total // per_page))
+    if not events and total:
+        # A page past the end (an old link, a shorter list now) shows the last page instead.
+        page = pages
+        events, total = page_of(dbsession, query, page, per_page)
+    return EventPage(events, counts_for(dbsession, [event.id for event in events]), total, page, pages)
+
+
+@dataclass
 class CalendarDay:
     day: datetime.date
     in_month: bool
@@ -923,6 +944,16 @@ def registrations_of_user(dbsession: Session, user_id: int, email: str) -> Seque
         .where(or_(Registration.user_id == user_id, Registration.email == normalize_email(email)))
         .order_by(Event.starts_at.desc())
     ).unique().all()
+
+
+def member_registration(dbsession: Session, event_id: int, user: Any) -> Registration | None:
+    """A member's registration for one event, made while logged in or earlier with their email."""
+    return dbsession.scalars(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            or_(Registration.user_id == user.id, Registration.email == normalize_email(user.email)),
+        ).order_by(Registration.id.desc()).limit(1)
+    ).first()
 
 
 def staff_registrations(dbsession: Session, event_id: int, status: RegistrationStatus | None, q: str,

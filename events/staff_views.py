@@ -95,14 +95,9 @@ def event_list(request: Request) -> dict[str, Any]:
         query = query.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
     else:
         query = query.order_by(Event.starts_at.desc(), Event.id.desc())
-    page = requested_page(request)
-    events, total = services.page_of(request.dbsession, query, page, EVENTS_PER_PAGE)
+    listing = services.paged_events(request.dbsession, query, requested_page(request), EVENTS_PER_PAGE)
     return {
-        "events": events,
-        "counts": services.counts_for(request.dbsession, [event.id for event in events]),
-        "total": total,
-        "page": page,
-        "pages": page_count(total, EVENTS_PER_PAGE),
+        **vars(listing),
         "query": {"q": q, "status": status, "when": when, "category": category},
         "status_labels": EVENT_STATUS_LABELS,
         "categories": request.dbsession.scalars(select(Category).order_by(Category.position)).all(),

@@ -15,7 +15,7 @@ from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
-from dimoskopio.web import page_count, requested_page
+from dimoskopio.web import requested_page
 from events import services
 from events.calendar import event_ics, google_calendar_link, invitation
 from events.forms import FeedbackForm, registration_form
@@ -114,18 +114,9 @@ def _listing(request: Request, upcoming: bool) -> dict[str, Any]:
     query = services.filtered_events(filters, tz)
     now = utcnow()
     query = services.upcoming(query, now) if upcoming else services.past(query, now)
-    page = requested_page(request)
-    events, total = services.page_of(request.dbsession, query, page, EVENTS_PER_PAGE)
-    if not events and total:
-        # A page past the end (an old link, a shorter list now) shows the last page instead.
-        page = page_count(total, EVENTS_PER_PAGE)
-        events, total = services.page_of(request.dbsession, query, page, EVENTS_PER_PAGE)
+    listing = services.paged_events(request.dbsession, query, requested_page(request), EVENTS_PER_PAGE)
     return {
-        "events": events,
-        "counts": services.counts_for(request.dbsession, [event.id for event in events]),
-        "total": total,
-        "page": page,
-        "pages": page_count(total, EVENTS_PER_PAGE),
+        **vars(listing),
         "filters": filters,
         "query": _filter_query(filters),
         "choices": filter_choices(request),
@@ -243,10 +234,7 @@ def event_page(request: Request, event: Event, form: Any = None) -> dict[str, An
     now = utcnow()
     counts = services.counts_for(request.dbsession, [event.id])[event.id]
     member = request.user is not None
-    existing = None
-    if member:
-        existing = next((registration for registration in services.registrations_of_user(
-            request.dbsession, request.user.id, request.user.email) if registration.event_id == event.id), None)
+    existing = services.member_registration(request.dbsession, event.id, request.user) if member else None
     if form is None:
         form = registration_form(request, event.questions, member=member)
     tz = services.local_timezone(request)
