@@ -1,15 +1,18 @@
 """How events read on pages and in emails: dates in the reader's language and the centre's time."""
 
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
 from jinja2 import pass_context
 from pyramid.config import Configurator
+from pyramid.request import Request
 from pyramid.threadlocal import get_current_registry
 
-from events.models import Event
-from events.services import last_day
+from dimoskopio.i18n import centre_name
+from events.models import Event, EventStatus
+from events.services import last_day, local_timezone
 
 
 def when_text(event: Event, locale_name: str, tz: ZoneInfo) -> str:
@@ -31,6 +34,57 @@ def when_text(event: Event, locale_name: str, tz: ZoneInfo) -> str:
         for moment in (start, end)
     ]
     return " – ".join(ends)
+
+
+def structured_data(request: Request, event: Event) -> str:
+    """schema.org Event as JSON-LD for search engines; safe inside a <script> element."""
+    tz = local_timezone(request)
+    locale_name = request.locale_name
+    status = {
+        EventStatus.CANCELLED: "https://schema.org/EventCancelled",
+        EventStatus.POSTPONED: "https://schema.org/EventPostponed",
+    }.get(event.status, "https://schema.org/EventScheduled")
+    if event.is_online and event.is_in_person:
+        mode = "https://schema.org/MixedEventAttendanceMode"
+    elif event.is_online:
+        mode = "https://schema.org/OnlineEventAttendanceMode"
+    else:
+        mode = "https://schema.org/OfflineEventAttendanceMode"
+    locations: list[dict[str, Any]] = []
+    if event.venue is not None:
+        place: dict[str, Any] = {"@type": "Place", "name": event.venue.name,
+                                 "address": {"@type": "PostalAddress", "streetAddress": event.venue.address,
+                                             "addressLocality": "Heraklion", "addressCountry": "GR"}}
+        if event.venue.has_coordinates:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": float(event.venue.latitude),
+                            "longitude": float(event.venue.longitude)}
+        locations.append(place)
+    if event.online_url:
+        locations.append({"@type": "VirtualLocation", "url": event.online_url})
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.localized("title", locale_name),
+        "description": event.localized("summary", locale_name),
+        "startDate": (event.starts_at.astimezone(tz).date() if event.all_day
+                      else event.starts_at.astimezone(tz)).isoformat(),
+        "endDate": (last_day(event, tz) if event.all_day else event.ends_at.astimezone(tz)).isoformat(),
+        "eventStatus": status,
+        "eventAttendanceMode": mode,
+        "url": request.public_url("events.detail", slug=event.slug),
+        "isAccessibleForFree": True,
+        "organizer": {"@type": "Organization",
+                      "name": event.organiser or centre_name(request.registry.settings, request.localizer),
+                      "url": request.registry.settings["dimoskopio.base_url"]},
+        "inLanguage": event.language.value.split("-"),
+    }
+    if locations:
+        data["location"] = locations[0] if len(locations) == 1 else locations
+    if event.speaker_list:
+        data["performer"] = [{"@type": "Person", "name": name} for name in event.speaker_list]
+    # "</" must not end the script element early.
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
 
 
 @pass_context

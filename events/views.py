@@ -1,7 +1,6 @@
 """Public pages of the events calendar: lists, the event page, registration and its private link."""
 
 import datetime
-import json
 from typing import Any
 
 from babel.dates import get_day_names
@@ -18,6 +17,7 @@ from dimoskopio.security import Permission
 from dimoskopio.web import requested_page
 from events import services
 from events.calendar import event_ics, google_calendar_link, invitation
+from events.display import structured_data
 from events.forms import FeedbackForm, registration_form
 from events.models import (
     ATTENDEE_ROLE_LABELS,
@@ -178,55 +178,6 @@ def _event_or_404(request: Request, staff_preview: bool = True) -> Event:
     if not event.is_public and not (staff_preview and request.has_permission(Permission.EVENTS_MANAGE)):
         raise HTTPNotFound()
     return event
-
-
-def structured_data(request: Request, event: Event) -> str:
-    """schema.org Event as JSON-LD for search engines; safe inside a <script> element."""
-    tz = services.local_timezone(request)
-    locale_name = request.locale_name
-    status = {
-        EventStatus.CANCELLED: "https://schema.org/EventCancelled",
-        EventStatus.POSTPONED: "https://schema.org/EventPostponed",
-    }.get(event.status, "https://schema.org/EventScheduled")
-    if event.is_online and event.is_in_person:
-        mode = "https://schema.org/MixedEventAttendanceMode"
-    elif event.is_online:
-        mode = "https://schema.org/OnlineEventAttendanceMode"
-    else:
-        mode = "https://schema.org/OfflineEventAttendanceMode"
-    locations: list[dict[str, Any]] = []
-    if event.venue is not None:
-        place: dict[str, Any] = {"@type": "Place", "name": event.venue.name,
-                                 "address": {"@type": "PostalAddress", "streetAddress": event.venue.address,
-                                             "addressLocality": "Heraklion", "addressCountry": "GR"}}
-        if event.venue.has_coordinates:
-            place["geo"] = {"@type": "GeoCoordinates", "latitude": float(event.venue.latitude),
-                            "longitude": float(event.venue.longitude)}
-        locations.append(place)
-    if event.online_url:
-        locations.append({"@type": "VirtualLocation", "url": event.online_url})
-    data: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "Event",
-        "name": event.localized("title", locale_name),
-        "description": event.localized("summary", locale_name),
-        "startDate": (event.starts_at.astimezone(tz).date() if event.all_day
-                      else event.starts_at.astimezone(tz)).isoformat(),
-        "endDate": (services.last_day(event, tz) if event.all_day else event.ends_at.astimezone(tz)).isoformat(),
-        "eventStatus": status,
-        "eventAttendanceMode": mode,
-        "url": request.public_url("events.detail", slug=event.slug),
-        "isAccessibleForFree": True,
-        "organizer": {"@type": "Organization", "name": event.organiser or request.localizer.translate(_("Dimoskopio")),
-                      "url": request.registry.settings["dimoskopio.base_url"]},
-        "inLanguage": event.language.value.split("-"),
-    }
-    if locations:
-        data["location"] = locations[0] if len(locations) == 1 else locations
-    if event.speaker_list:
-        data["performer"] = [{"@type": "Person", "name": name} for name in event.speaker_list]
-    # "</" must not end the script element early.
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
 def event_page(request: Request, event: Event, form: Any = None) -> dict[str, Any]:
