@@ -306,7 +306,7 @@ def event_page(request: Request, event: Event, **extra: Any) -> dict[str, Any]:
         "fill_rate": services.fill_rate(event, counts),
         "attendance_rate": counts.checked_in / counts.confirmed if counts.confirmed else None,
         "registrations": registrations,
-        "positions": services.waiting_positions(dbsession, event.id) if counts.waiting else {},
+        "positions": services.waiting_positions(dbsession, event.id),
         "total": total,
         "page": page,
         "pages": page_count(total, REGISTRATIONS_PER_PAGE),
