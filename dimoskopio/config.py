@@ -22,6 +22,7 @@ DEFAULTS = {
     "dimoskopio.timezone": "Europe/Athens",
     "dimoskopio.default_locale": "el",
     "dimoskopio.centre_name": "Dimoskopio",
+    "dimoskopio.contact_email": "info@dimoskopio.example",
     "dimoskopio.var_dir": "var",
     "mail.backend": "file",
     "mail.sender": "Dimoskopio <no-reply@dimoskopio.example>",

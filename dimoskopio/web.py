@@ -216,6 +216,13 @@ def switch_language(request: Request) -> Response:
     return response
 
 
+@view_config(route_name="privacy", renderer="privacy.jinja2")
+def privacy(request: Request) -> dict[str, Any]:
+    """The privacy notice people agree to; its version is recorded with each consent."""
+    settings = request.registry.settings
+    return {"version": settings["events.privacy_notice_version"], "contact": settings["dimoskopio.contact_email"]}
+
+
 @view_config(route_name="healthz", renderer="json", require_csrf=False)
 def healthz(request: Request) -> dict[str, str]:
     """For load balancers: 200 when the database answers, 503 when it does not."""
@@ -312,5 +319,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("home", "/")
     config.add_route("language", "/language")
     config.add_route("healthz", "/healthz")
+    config.add_route("privacy", "/privacy")
     config.add_request_method(flash, "flash_message")
     config.add_request_method(public_url, "public_url")

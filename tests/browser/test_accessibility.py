@@ -27,6 +27,7 @@ PUBLIC_PAGES = [
     "/login",
     "/signup",
     "/signup/check-your-email",
+    "/privacy",
     "/account/reset",
     "/account/verify?token=not-a-token",
     "/no-such-page",

@@ -24,3 +24,13 @@ def test_signup_verify_login(testapp, outbox):
     verified = testapp.get(link.replace("http://localhost", "")).forms["confirm-form"].submit()
     assert verified.status_int == 303
     assert login(testapp, "nikos@example.gr", "a long enough password").status_int == 303
+
+
+def test_the_privacy_notice_states_its_version_and_whom_to_ask(testapp, tr):
+    page = testapp.get("/privacy")
+
+    assert tr("Privacy notice") in page.html.h1.text
+    assert "2026-01" in page.text
+    assert "info@dimoskopio.example" in page.text
+    assert page.html.select_one("footer a[href='/privacy']") is not None
+    assert testapp.get("/signup").html.select_one("#signup-form a[href='/privacy']") is not None
