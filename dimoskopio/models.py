@@ -3,13 +3,14 @@
 from dimoskopio.accounts.models import LoginSession, User
 from dimoskopio.db import Base
 from dimoskopio.mail.models import OutboxMessage
-from events.models import Category, Event, Feedback, Question, Registration, Series, Topic, Venue
+from events.models import Category, Event, EventNotice, Feedback, Question, Registration, Series, Topic, Venue
 
 metadata = Base.metadata
 
 __all__ = [
     "Category",
     "Event",
+    "EventNotice",
     "Feedback",
     "LoginSession",
     "OutboxMessage",

@@ -5,7 +5,6 @@ touch the cookie session (nor the locale, which may look up the logged-in user),
 cookie and shared caches may keep them. Error messages are plain English: they are for programmers.
 """
 
-import contextlib
 import csv
 import datetime
 import io
@@ -27,12 +26,15 @@ from dimoskopio.markdown import render_markdown
 from dimoskopio.web import MAX_PAGE, page_count
 from events.models import SLUG_MAX_LENGTH, Event, EventLanguage, EventStatus
 from events.services import (
+    FIRST_DAY,
+    LAST_DAY,
     SLUG_PATTERN,
     EventFilters,
     counts_for,
     filtered_events,
     local_timezone,
     page_of,
+    parse_day,
     registration_state,
     seats_left,
     seats_taken,
@@ -47,9 +49,6 @@ MAX_QUERY_LENGTH = 200
 CSV_MAX_ROWS = 5000
 CACHE_SECONDS = 300
 # Dates far outside these would overflow when turned into UTC moments; no event is there anyway.
-FIRST_DAY = datetime.date(1900, 1, 1)
-LAST_DAY = datetime.date(2999, 12, 31)
-DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # PostgreSQL refuses NUL in text, and no search needs control characters (tabs and newlines aside).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 REGISTRATION_STATES = ("open", "not_open_yet", "closed", "past", "cancelled", "postponed")
@@ -146,11 +145,8 @@ def _date(request: Request, name: str) -> datetime.date | None:
     raw = _parameter(request, name)
     if raw is None:
         return None
-    day = None
-    if DATE_PATTERN.fullmatch(raw):
-        with contextlib.suppress(ValueError):  # a day the month does not have, like 2026-02-30
-            day = datetime.date.fromisoformat(raw)
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+    day = parse_day(raw)
+    if day is None:
         raise bad_parameter(name, f"'{name}' must be a date written YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}.")
     return day
 

@@ -30,7 +30,9 @@ def event_uid(request: Request, event: Event) -> str:
     return f"event-{event.id}@{host}"
 
 
-def _vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime) -> CalendarEvent:
+def _vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime,
+            with_join_link: bool) -> CalendarEvent:
+    """The event as a VEVENT; the online join link only for people registered."""
     tz = local_timezone(request)
     title = event.localized("title", locale_name)
     url = request.public_url("events.detail", slug=event.slug)
@@ -49,11 +51,11 @@ def _vevent(request: Request, event: Event, locale_name: str, now: datetime.date
         component.add("dtend", event.ends_at.astimezone(tz))
     component.add("summary", title)
     description = [event.localized("summary", locale_name), event.localized("description", locale_name)]
-    if event.online_url:
+    if event.online_url and with_join_link:
         description.append(event.online_url)
     description.append(url)
     component.add("description", "\n\n".join(part.strip() for part in description if part and part.strip()))
-    location = place_text(event)
+    location = place_text(event, with_join_link)
     if location:
         component.add("location", location)
     if event.venue is not None and event.venue.has_coordinates:
@@ -86,7 +88,7 @@ def _calendar(method: str, components: Iterable[CalendarEvent]) -> Calendar:
 
 def event_ics(request: Request, event: Event, now: datetime.datetime) -> bytes:
     """One public event as a calendar file (no personal data)."""
-    component = _vevent(request, event, request.locale_name, now)
+    component = _vevent(request, event, request.locale_name, now, with_join_link=False)
     component.add("organizer", _organizer(request, request.locale_name))
     return _calendar("PUBLISH", [component]).to_ical()
 
@@ -95,7 +97,7 @@ def invitation(request: Request, registration: Registration, now: datetime.datet
     """The event as an invitation to the person registered (METHOD:REQUEST, their PARTSTAT)."""
     now = now or datetime.datetime.now(datetime.UTC)
     locale_name = registration.locale
-    component = _vevent(request, registration.event, locale_name, now)
+    component = _vevent(request, registration.event, locale_name, now, with_join_link=True)
     component.add("organizer", _organizer(request, locale_name))
     attendee = vCalAddress(f"mailto:{registration.email}")
     attendee.params["cn"] = vText(registration.name)
@@ -126,7 +128,7 @@ def google_calendar_link(request: Request, event: Event, locale_name: str) -> st
         "dates": dates,
         "details": f"{event.localized('summary', locale_name)}\n\n"
                    f"{request.public_url('events.detail', slug=event.slug)}",
-        "location": place_text(event),
+        "location": place_text(event, with_join_link=False),
         "ctz": str(tz),
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(params)

@@ -53,14 +53,14 @@ def structured_data(request: Request, event: Event) -> str:
     locations: list[dict[str, Any]] = []
     if event.venue is not None:
         place: dict[str, Any] = {"@type": "Place", "name": event.venue.name,
-                                 "address": {"@type": "PostalAddress", "streetAddress": event.venue.address,
-                                             "addressLocality": "Heraklion", "addressCountry": "GR"}}
+                                 "address": {"@type": "PostalAddress", "streetAddress": event.venue.address}}
         if event.venue.has_coordinates:
             place["geo"] = {"@type": "GeoCoordinates", "latitude": float(event.venue.latitude),
                             "longitude": float(event.venue.longitude)}
         locations.append(place)
     if event.online_url:
-        locations.append({"@type": "VirtualLocation", "url": event.online_url})
+        # The join link goes to people registered; the public learn where to register.
+        locations.append({"@type": "VirtualLocation", "url": request.public_url("events.detail", slug=event.slug)})
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Event",

@@ -169,6 +169,16 @@ def _slug(form: Form, field: Any) -> None:
         raise ValidationError(_("Use lower-case Latin letters, digits and hyphens, like startup-night-2027."))
 
 
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+
+def _plausible_year(form: Form, field: Any) -> None:
+    if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(_("Enter a date between ${first} and ${last}.",
+                                mapping={"first": EARLIEST_YEAR, "last": LATEST_YEAR}))
+
+
 def _https_url(form: Form, field: Any) -> None:
     if field.data and not field.data.startswith(("https://", "http://")):
         raise ValidationError(_("Enter a full web address starting with https://"))
@@ -202,20 +212,19 @@ class EventForm(Form):
                              description=_("One per line."))
     speakers = TextAreaField(_("Speakers"), validators=[Length(max=ANSWER_MAX_LENGTH)],
                              description=_("One per line."))
-    starts_at = DateTimeLocalField(_("Starts"), validators=[Required()], format="%Y-%m-%dT%H:%M",
-                                   description=_("Heraklion time."))
-    ends_at = DateTimeLocalField(_("Ends"), validators=[Required()], format="%Y-%m-%dT%H:%M")
+    starts_at = DateTimeLocalField(_("Starts"), validators=[Required(), _plausible_year], format="%Y-%m-%dT%H:%M")
+    ends_at = DateTimeLocalField(_("Ends"), validators=[Required(), _plausible_year], format="%Y-%m-%dT%H:%M")
     all_day = BooleanField(_("All-day event (only the dates count)"))
     capacity = IntegerField(
         _("Seats"), validators=[Optional(), NumberRange(min=0, max=MAX_CAPACITY)],
         description=_("Leave empty for no limit."),
     )
     registration_opens_at = DateTimeLocalField(
-        _("Registration opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
+        _("Registration opens"), validators=[Optional(), _plausible_year], format="%Y-%m-%dT%H:%M",
         description=_("Leave empty to open registration when the event is published."),
     )
     registration_closes_at = DateTimeLocalField(
-        _("Registration closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
+        _("Registration closes"), validators=[Optional(), _plausible_year], format="%Y-%m-%dT%H:%M",
         description=_("Leave empty to close registration when the event starts."),
     )
     approval_required = BooleanField(_("Registrations need staff approval"))
@@ -239,6 +248,9 @@ class EventForm(Form):
         self.series_id.choices = [none, *choices["series"]]
         self.topic_ids.choices = choices["topics"]
         self.language.choices = _translated_choices(request, EVENT_LANGUAGE_LABELS)
+        self.starts_at.description = request.localizer.translate(
+            _("Local time (${zone}).", mapping={"zone": request.registry.settings["dimoskopio.timezone"]})
+        )
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

@@ -129,7 +129,8 @@ event_topics = Table(
     "event_topic_links",
     Base.metadata,
     Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
-    Column("topic_id", ForeignKey("event_topics.id", ondelete="CASCADE"), primary_key=True),
+    # Indexed on its own for the topic filter (the primary key starts with the event).
+    Column("topic_id", ForeignKey("event_topics.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -340,8 +341,8 @@ class Registration(Base):
     source: Mapped[RegistrationSource] = mapped_column(
         _enum(RegistrationSource, "registration_source"), default=RegistrationSource.ONLINE,
     )
-    # The private link: only the hash of its key is stored.
-    manage_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Salts the private link's signature; drawing a new one revokes the links already sent.
+    link_salt: Mapped[str] = mapped_column(String(64), unique=True)
     # What the check-in QR code carries; useless without a staff login.
     checkin_code: Mapped[str] = mapped_column(String(32), unique=True)
     consent_at: Mapped[datetime.datetime | None]
@@ -359,6 +360,8 @@ class Registration(Base):
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reminder_sent_at: Mapped[datetime.datetime | None]
     feedback_requested_at: Mapped[datetime.datetime | None]
+    # When the private link was last sent again (registering twice); limits how often.
+    link_resent_at: Mapped[datetime.datetime | None]
 
     feedback: Mapped["Feedback | None"] = relationship(back_populates="registration", uselist=False)
 
@@ -391,3 +394,18 @@ class Feedback(Base):
     useful: Mapped[str] = mapped_column(Text, default="")
     ideas: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class EventNotice(Base):
+    """A notice to everyone registered (cancelled, postponed, moved), recorded in the transaction
+    that decided it, so that it is sent even if queueing its task fails; `sent_at` marks it done."""
+
+    __tablename__ = "event_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime.datetime | None] = mapped_column(index=True)
+    recipients: Mapped[int] = mapped_column(default=0)

@@ -855,7 +855,7 @@ def _add_registrations(ctx: SeedContext, events: list[Event], people: list[Atten
 def _key(ctx: SeedContext) -> dict[str, str]:
     # Drawn from the seeded generator (not `secrets`) so the same seed gives the same data.
     return {
-        "manage_key_hash": f"{ctx.rng.getrandbits(256):064x}",
+        "link_salt": f"{ctx.rng.getrandbits(256):064x}",
         "checkin_code": base64.urlsafe_b64encode(ctx.rng.getrandbits(144).to_bytes(18, "big")).decode(),
     }
 

@@ -2,7 +2,8 @@
 
 Seats are allocated under a per-event lock. On PostgreSQL it is the event row's lock
 (`SELECT ... FOR UPDATE`, with a lock timeout); on SQLite the database itself allows one writer at a
-time, and a writer whose snapshot went stale is refused ("database is locked") and retried.
+time, and form submissions take the write lock when they begin. Every decision re-reads the event
+and the registration under the lock.
 """
 
 import base64
@@ -14,13 +15,14 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg.errors
 import segno
 from pyramid.request import Request
-from sqlalchemy import Select, and_, case, func, or_, select, text
+from sqlalchemy import Select, and_, case, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,8 +38,10 @@ from events.models import (
     AttendeeRole,
     Category,
     Event,
+    EventNotice,
     EventStatus,
     Feedback,
+    Question,
     Registration,
     RegistrationSource,
     RegistrationStatus,
@@ -73,6 +77,24 @@ def from_local(value: datetime.datetime, tz: ZoneInfo) -> datetime.datetime:
     return value.replace(tzinfo=tz).astimezone(datetime.UTC)
 
 
+# Dates the calendar accepts from anyone (URLs, forms): far enough either way for any real
+# event, near enough that converting them between time zones cannot overflow.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(raw: str | None) -> datetime.date | None:
+    """A YYYY-MM-DD day between FIRST_DAY and LAST_DAY, or None for anything else."""
+    if not raw or not DAY_PATTERN.fullmatch(raw):
+        return None
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:  # a day the month does not have, like 2026-02-30
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
 def local_day_start(day: datetime.date, tz: ZoneInfo) -> datetime.datetime:
     return from_local(datetime.datetime.combine(day, datetime.time()), tz)
 
@@ -85,10 +107,6 @@ def last_day(event: Event, tz: ZoneInfo) -> datetime.date:
     if (event.all_day or end.time() == datetime.time()) and end > event.starts_at.astimezone(tz):
         return max(event.starts_at.astimezone(tz).date(), end.date() - datetime.timedelta(days=1))
     return end.date()
-
-
-def is_multi_day(event: Event, tz: ZoneInfo) -> bool:
-    return last_day(event, tz) > event.starts_at.astimezone(tz).date()
 
 
 # --- slugs ------------------------------------------------------------------------------------
@@ -122,7 +140,9 @@ def unique_slug(dbsession: Session, model: type[Any], wanted: str, exclude_id: i
 
 
 def lock_seats(request: Request, event: Event) -> None:
-    """Serialize seat allocation for one event until the transaction ends.
+    """Serialize seat allocation for one event until the transaction ends, and re-read the event
+    (its capacity and status may have changed while the request waited for the lock). Unsaved
+    changes to the event are discarded: lock before changing it.
 
     `events.seat_lock = false` turns the lock off; it exists only so that the concurrency test
     and the registration benchmark can show that they would catch overbooking.
@@ -135,10 +155,10 @@ def lock_seats(request: Request, event: Event) -> None:
     timeout_ms = settings["events.seat_lock_timeout_ms"]
     dbsession.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
     try:
-        dbsession.execute(
+        dbsession.scalars(
             select(Event).where(Event.id == event.id).with_for_update(of=Event)
             .execution_options(populate_existing=True)
-        )
+        ).unique().one()
     except OperationalError as error:
         if isinstance(error.orig, psycopg.errors.LockNotAvailable):
             raise SeatsBusy() from error
@@ -203,6 +223,11 @@ def counts_for(dbsession: Session, event_ids: Iterable[int]) -> dict[int, EventC
     return counts
 
 
+def capacity_grew(old: int | None, new: int | None) -> bool:
+    """More seats than before (None is no limit)."""
+    return new != old and (new is None or (old is not None and new > old))
+
+
 def fill_rate(event: Event, counts: EventCounts) -> float | None:
     if not event.capacity:
         return None
@@ -237,7 +262,7 @@ def registration_state(event: Event, now: datetime.datetime) -> str:
 
 
 def _signature(secret: str, purpose: str, registration: Registration) -> str:
-    message = f"{purpose}:{registration.id}:{registration.manage_key_hash}".encode()
+    message = f"{purpose}:{registration.id}:{registration.link_salt}".encode()
     digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
 
@@ -266,13 +291,9 @@ def registration_for_token(dbsession: Session, secret: str, token: str) -> Regis
 def _new_registration_keys() -> dict[str, str]:
     # The key only salts the link's signature; revoking a link means drawing a new one.
     return {
-        "manage_key_hash": secrets.token_hex(32),
+        "link_salt": secrets.token_hex(32),
         "checkin_code": secrets.token_urlsafe(18)[:24],
     }
-
-
-def revoke_links(registration: Registration) -> None:
-    registration.manage_key_hash = secrets.token_hex(32)
 
 
 # --- registering ------------------------------------------------------------------------------
@@ -320,13 +341,14 @@ def register(
 ) -> RegistrationOutcome:
     """Register someone for an event. Visitors may register only while registration is open;
     staff may add people at any time before the event is over, but never beyond capacity."""
+    dbsession = request.dbsession
+    # The state is judged under the lock: staff may have cancelled the event meanwhile.
+    lock_seats(request, event)
     state = registration_state(event, now)
     if source == RegistrationSource.ONLINE and state != "open":
         raise RegistrationRefused(state)
     if source != RegistrationSource.ONLINE and state in ("draft", "cancelled", "past"):
         raise RegistrationRefused(state)
-    dbsession = request.dbsession
-    lock_seats(request, event)
     email = normalize_email(details.email)
     registration = dbsession.scalar(
         select(Registration).where(Registration.event_id == event.id, Registration.email == email)
@@ -347,8 +369,13 @@ def register(
     registration.user_id = details.user_id
     registration.source = source
     registration.newsletter_opt_in = details.newsletter_opt_in
+    # A cancelled registration taken up again starts afresh.
     registration.cancelled_at = None
     registration.decision_reason = ""
+    registration.checked_in_at = None
+    registration.checked_in_by_id = None
+    registration.reminder_sent_at = None
+    registration.feedback_requested_at = None
     if details.consent_version is not None:
         registration.consent_at = now
         registration.consent_version = details.consent_version
@@ -361,6 +388,19 @@ def register(
     dbsession.add(registration)
     dbsession.flush()
     return RegistrationOutcome(registration, created=True)
+
+
+# Registering again with the same address re-sends the private link at most this often, so that
+# nobody can make the centre email someone over and over.
+LINK_RESEND_INTERVAL = datetime.timedelta(minutes=10)
+
+
+def may_resend_link(registration: Registration, now: datetime.datetime) -> bool:
+    """Whether to email the private link again now (and note that it was)."""
+    if registration.link_resent_at is not None and now - registration.link_resent_at < LINK_RESEND_INTERVAL:
+        return False
+    registration.link_resent_at = now
+    return True
 
 
 def waiting_position(dbsession: Session, registration: Registration) -> int | None:
@@ -402,7 +442,8 @@ def fill_free_seats(request: Request, event: Event, now: datetime.datetime) -> l
         line = line.limit(left)
     moved = list(dbsession.scalars(line))
     for registration in moved:
-        if event.auto_promote:
+        # Without a limit there is nothing to hold for anyone: a seat, not an offer.
+        if event.auto_promote or event.capacity is None:
             registration.status = RegistrationStatus.CONFIRMED
             registration.confirmed_at = now
             registration.waiting_since = None
@@ -416,16 +457,22 @@ def fill_free_seats(request: Request, event: Event, now: datetime.datetime) -> l
     return moved
 
 
+def lock_registration(request: Request, registration: Registration) -> None:
+    """Take the event's seat lock and re-read the registration: a decision about it is made on
+    its current status, never on what the request loaded before another one changed it."""
+    lock_seats(request, registration.event)
+    request.dbsession.refresh(registration)
+
+
 def cancel_registration(request: Request, registration: Registration, now: datetime.datetime) -> None:
     """The person (or staff) cancels; a freed seat goes to the waiting list."""
+    lock_registration(request, registration)
     if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.EXPIRED):
         raise RegistrationRefused("already_cancelled")
     if registration.status == RegistrationStatus.REJECTED:
         raise RegistrationRefused("rejected")
     if registration.event.ends_at <= now:
         raise RegistrationRefused("past")
-    lock_seats(request, registration.event)
-    request.dbsession.refresh(registration)
     held_seat = registration.holds_seat
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
@@ -435,11 +482,11 @@ def cancel_registration(request: Request, registration: Registration, now: datet
         fill_free_seats(request, registration.event, now)
 
 
-def accept_offer(request: Request, registration: Registration, now: datetime.datetime) -> None:
-    lock_seats(request, registration.event)
-    request.dbsession.refresh(registration)
+def accept_offer(request: Request, registration: Registration, now: datetime.datetime) -> bool:
+    """Confirm an offered seat; False when it was already confirmed (a second click)."""
+    lock_registration(request, registration)
     if registration.status == RegistrationStatus.CONFIRMED:
-        return
+        return False
     if registration.status == RegistrationStatus.EXPIRED:
         raise RegistrationRefused("offer_expired")
     if registration.event.status != EventStatus.PUBLISHED:
@@ -453,11 +500,13 @@ def accept_offer(request: Request, registration: Registration, now: datetime.dat
     registration.offer_expires_at = None
     registration.waiting_since = None
     request.dbsession.flush()
+    return True
 
 
 def decline_offer(request: Request, registration: Registration, now: datetime.datetime) -> None:
     """The person offered a seat does not want it; it passes to the next in line. Only an offer can
     be declined: a stale page must not cancel a seat that was accepted meanwhile."""
+    lock_registration(request, registration)
     if registration.status != RegistrationStatus.OFFERED:
         raise RegistrationRefused("no_offer")
     cancel_registration(request, registration, now)
@@ -466,10 +515,11 @@ def decline_offer(request: Request, registration: Registration, now: datetime.da
 def expire_offers(request: Request, now: datetime.datetime) -> int:
     """Offers not accepted in time lapse; their seats pass to the next in line."""
     dbsession = request.dbsession
+    # Events in id order: two workers lapsing offers at once take the locks in the same order.
     event_ids = list(dbsession.scalars(
         select(Registration.event_id).where(
             Registration.status == RegistrationStatus.OFFERED, Registration.offer_expires_at <= now,
-        ).distinct()
+        ).distinct().order_by(Registration.event_id)
     ))
     expired = 0
     for event_id in event_ids:
@@ -495,53 +545,63 @@ def expire_offers(request: Request, now: datetime.datetime) -> int:
 
 
 def approve(request: Request, registration: Registration, now: datetime.datetime) -> None:
+    """Staff approve a pending registration: a seat if one is free, else the waiting list."""
+    lock_registration(request, registration)
     if registration.status != RegistrationStatus.PENDING:
         raise RegistrationRefused("not_pending")
-    lock_seats(request, registration.event)
     _allocate(request.dbsession, registration.event, registration, now)
     request.dbsession.flush()
 
 
-def reject(registration: Registration, reason: str, now: datetime.datetime) -> None:
+def reject(request: Request, registration: Registration, reason: str) -> None:
+    """Staff turn down a pending (or waiting) registration, with a reason the person is told."""
+    lock_registration(request, registration)
     if registration.status not in (RegistrationStatus.PENDING, RegistrationStatus.WAITING):
         raise RegistrationRefused("not_pending")
     registration.status = RegistrationStatus.REJECTED
     registration.decision_reason = reason
-    registration.cancelled_at = now
+    request.dbsession.flush()
 
 
 def move_registration(request: Request, registration: Registration, target: RegistrationStatus,
-                      now: datetime.datetime, reason: str = "") -> None:
-    """A staff decision about one registration; capacity still holds."""
-    if registration.status == target:
-        return
-    event = registration.event
+                      now: datetime.datetime, reason: str = "") -> bool:
+    """A staff decision about one registration; capacity still holds. False when nothing changed."""
+    lock_registration(request, registration)
+    current = registration.status
+    if current == target:
+        return False
     if target == RegistrationStatus.CANCELLED:
         cancel_registration(request, registration, now)
-        return
-    if target == RegistrationStatus.REJECTED:
-        reject(registration, reason, now)
-        return
-    lock_seats(request, event)
-    request.dbsession.refresh(registration)
-    held_seat = registration.holds_seat
-    if target == RegistrationStatus.CONFIRMED:
-        if not held_seat and seats_left(event, seats_taken(request.dbsession, event.id)) == 0:
-            raise RegistrationRefused("full")
-        registration.status = RegistrationStatus.CONFIRMED
-        registration.confirmed_at = now
-        registration.waiting_since = None
-        registration.offer_expires_at = None
-    elif target == RegistrationStatus.WAITING:
+    elif target == RegistrationStatus.REJECTED:
+        reject(request, registration, reason)
+    elif current == RegistrationStatus.PENDING and target == RegistrationStatus.CONFIRMED:
+        approve(request, registration, now)
+    elif target == RegistrationStatus.CONFIRMED:
+        _confirm_by_staff(request, registration, now)
+    elif target == RegistrationStatus.WAITING and current != RegistrationStatus.OFFERED:
+        # (An offered seat sent back to the waiting list would only be offered to them again.)
+        held_seat = registration.holds_seat
         registration.status = RegistrationStatus.WAITING
         registration.waiting_since = registration.waiting_since or now
-        registration.offer_expires_at = None
+        registration.cancelled_at = None
+        request.dbsession.flush()
+        if held_seat:
+            fill_free_seats(request, registration.event, now)
     else:
         raise RegistrationRefused("not_allowed")
+    return True
+
+
+def _confirm_by_staff(request: Request, registration: Registration, now: datetime.datetime) -> None:
+    event = registration.event
+    if not registration.holds_seat and seats_left(event, seats_taken(request.dbsession, event.id)) == 0:
+        raise RegistrationRefused("full")
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.confirmed_at = now
+    registration.waiting_since = None
+    registration.offer_expires_at = None
     registration.cancelled_at = None
     request.dbsession.flush()
-    if held_seat:
-        fill_free_seats(request, event, now)
 
 
 def check_in(registration: Registration, staff_user_id: int, now: datetime.datetime) -> None:
@@ -591,6 +651,7 @@ REGISTRATION_TEMPLATES = {
     RegistrationStatus.WAITING: "registration-waiting",
     RegistrationStatus.PENDING: "registration-pending",
     RegistrationStatus.REJECTED: "registration-rejected",
+    RegistrationStatus.CANCELLED: "registration-cancelled",
 }
 
 
@@ -682,12 +743,15 @@ def record_changes(request: Request, event: Event, before: dict[str, Any]) -> li
     if changed:
         event.sequence += 1
     schedule_changes = [name for name in SCHEDULE_FIELDS if name in changed]
+    if "starts_at" in changed:
+        # The day-before reminder is due again for the new date.
+        request.dbsession.execute(
+            update(Registration).where(Registration.event_id == event.id).values(reminder_sent_at=None)
+        )
     # People registered for a postponed event were promised its new date.
     if schedule_changes and event.status in (EventStatus.PUBLISHED, EventStatus.POSTPONED):
-        from events.tasks import notify_registrants
-
         old_venue = request.dbsession.get(Venue, before["venue_id"]) if before["venue_id"] else None
-        request.enqueue(notify_registrants, event.id, "event-changed", {
+        queue_notice(request, event, "event-changed", {
             "old_starts_at": before["starts_at"].isoformat(),
             "old_ends_at": before["ends_at"].isoformat(),
             "old_all_day": before["all_day"],
@@ -695,6 +759,58 @@ def record_changes(request: Request, event: Event, before: dict[str, Any]) -> li
             "changed": schedule_changes,
         })
     return schedule_changes
+
+
+def queue_notice(request: Request, event: Event, template: str, context: dict[str, Any]) -> EventNotice:
+    """Record a notice to everyone registered and send it after commit (the sweep sends it
+    should queueing fail)."""
+    from events.tasks import send_notice
+
+    notice = EventNotice(event_id=event.id, template=template, context=context)
+    request.dbsession.add(notice)
+    request.dbsession.flush()
+    request.enqueue(send_notice, notice.id)
+    return notice
+
+
+# Left alone this long, a notice is taken to have lost its task.
+NOTICE_GRACE = datetime.timedelta(minutes=2)
+
+
+def send_notice(request: Request, notice_id: int, now: datetime.datetime) -> int:
+    """Email a notice to every active registrant in the person's language, once: the outbox
+    rows and the notice's `sent_at` are written in one transaction."""
+    dbsession = request.dbsession
+    notice = dbsession.scalars(skip_locked(dbsession, select(EventNotice).where(
+        EventNotice.id == notice_id, EventNotice.sent_at.is_(None),
+    ), of=EventNotice)).first()
+    if notice is None:
+        return 0
+    context = dict(notice.context)
+    if "old_starts_at" in context:
+        # What the event was, for the "when" line of the change notice.
+        context["old_event"] = SimpleNamespace(
+            starts_at=datetime.datetime.fromisoformat(context.pop("old_starts_at")),
+            ends_at=datetime.datetime.fromisoformat(context.pop("old_ends_at")),
+            all_day=context.pop("old_all_day"),
+        )
+    registrations = active_registrations(dbsession, notice.event_id)
+    for registration in registrations:
+        notify_registration(request, registration, notice.template, context)
+    notice.sent_at = now
+    notice.recipients = len(registrations)
+    return len(registrations)
+
+
+def overdue_notices(dbsession: Session, now: datetime.datetime) -> list[int]:
+    return list(dbsession.scalars(select(EventNotice.id).where(
+        EventNotice.sent_at.is_(None), EventNotice.created_at < now - NOTICE_GRACE,
+    ).order_by(EventNotice.id)))
+
+
+def recent_notices(dbsession: Session, event_id: int, limit: int = 10) -> Sequence[EventNotice]:
+    return dbsession.scalars(select(EventNotice).where(EventNotice.event_id == event_id)
+                             .order_by(EventNotice.id.desc()).limit(limit)).all()
 
 
 def _place_text(venue: Venue | None, online_url: str | None) -> str:
@@ -706,37 +822,52 @@ def _place_text(venue: Venue | None, online_url: str | None) -> str:
     return " · ".join(parts)
 
 
-def place_text(event: Event) -> str:
-    return _place_text(event.venue, event.online_url)
+def place_text(event: Event, with_join_link: bool = True) -> str:
+    """Where the event happens; the online join link is for people registered only."""
+    return _place_text(event.venue, event.online_url if with_join_link else None)
 
 
-def publish(event: Event, now: datetime.datetime) -> None:
+def publish(request: Request, event: Event, now: datetime.datetime) -> None:
+    """Publish a draft, or a postponed event again; seats freed meanwhile go to the waiting list."""
+    lock_seats(request, event)
     if event.status not in (EventStatus.DRAFT, EventStatus.POSTPONED):
         raise RegistrationRefused("not_allowed")
+    if event.status == EventStatus.POSTPONED:
+        # Calendars that showed it as tentative must take it up again; a first publication is
+        # the first version they see.
+        event.sequence += 1
     event.status = EventStatus.PUBLISHED
     event.published_at = event.published_at or now
-    event.sequence += 1
+    request.dbsession.flush()
+    fill_free_seats(request, event, now)
 
 
 def cancel_event(request: Request, event: Event, message: str) -> None:
-    """Cancel a public event; every active registrant is emailed (in the background)."""
-    from events.tasks import notify_registrants
-
+    """Cancel a public event; every active registrant is emailed (in the background). Under the
+    seat lock, so that no registration slips in after the cancellation was decided."""
+    lock_seats(request, event)
     if event.status in (EventStatus.DRAFT, EventStatus.CANCELLED):
         raise RegistrationRefused("not_allowed")
     event.status = EventStatus.CANCELLED
     event.sequence += 1
-    request.enqueue(notify_registrants, event.id, "event-cancelled", {"message": message})
+    queue_notice(request, event, "event-cancelled", {"message": message})
 
 
 def postpone_event(request: Request, event: Event, message: str) -> None:
-    from events.tasks import notify_registrants
-
+    """Postpone a published event until it has a new date. Offers still open go back to the
+    waiting list (in their old place): nobody loses their turn while the date is unknown."""
+    lock_seats(request, event)
     if event.status != EventStatus.PUBLISHED:
         raise RegistrationRefused("not_allowed")
     event.status = EventStatus.POSTPONED
     event.sequence += 1
-    request.enqueue(notify_registrants, event.id, "event-postponed", {"message": message})
+    offered = request.dbsession.scalars(select(Registration).where(
+        Registration.event_id == event.id, Registration.status == RegistrationStatus.OFFERED,
+    ))
+    for registration in offered:
+        registration.status = RegistrationStatus.WAITING
+        registration.offer_expires_at = None
+    queue_notice(request, event, "event-postponed", {"message": message})
 
 
 def delete_draft(dbsession: Session, event: Event) -> None:
@@ -759,8 +890,6 @@ def duplicate(dbsession: Session, event: Event, starts_at: datetime.datetime | N
     for moment in ("registration_opens_at", "registration_closes_at"):
         value = getattr(event, moment)
         setattr(copy, moment, value + shift if value else None)
-    from events.models import Question
-
     copy.questions = [
         Question(**{name: getattr(question, name) for name in QUESTION_FIELDS}) for question in event.questions
     ]
@@ -796,7 +925,13 @@ def repeat_dates(first: datetime.date, pattern: str, count: int) -> list[datetim
 
 
 def create_repeats(dbsession: Session, event: Event, pattern: str, count: int, tz: ZoneInfo) -> list[Event]:
-    """Draft copies of `event` on later dates, at the same local time, in the same series."""
+    """Draft copies of `event` on later dates, at the same local time, in the same series (a new
+    one named after the event, when it was in none)."""
+    if event.series is None:
+        event.series = Series(
+            slug=unique_slug(dbsession, Series, event.title_el), title_el=event.title_el, title_en=event.title_en,
+        )
+        dbsession.flush()
     first_day = event.starts_at.astimezone(tz).date()
     copies = []
     for day in repeat_dates(first_day, pattern, count + 1)[1:]:
@@ -823,7 +958,6 @@ class EventFilters:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     mode: str = ""  # "online", "in_person" or empty
-    series_id: int | None = None
 
 
 def _search_terms(q: str) -> list[str]:
@@ -848,8 +982,6 @@ def filtered_events(filters: EventFilters, tz: ZoneInfo) -> Select[Any]:
         ))
     if filters.venue is not None:
         query = query.where(Event.venue_id == filters.venue)
-    if filters.series_id is not None:
-        query = query.where(Event.series_id == filters.series_id)
     if filters.mode == "online":
         query = query.where(Event.online_url.is_not(None), Event.online_url != "")
     elif filters.mode == "in_person":
@@ -1020,10 +1152,10 @@ def events_using(dbsession: Session, column: Any, row_id: int) -> int:
     return dbsession.scalar(select(func.count()).where(column == row_id)) or 0
 
 
-def skip_locked(dbsession: Session, query: Select[Any]) -> Select[Any]:
+def skip_locked(dbsession: Session, query: Select[Any], of: Any = Registration) -> Select[Any]:
     """Rows another transaction holds are left to it (PostgreSQL; SQLite has one writer anyway)."""
     if dbsession.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True, of=Registration)
+        return query.with_for_update(skip_locked=True, of=of)
     return query
 
 

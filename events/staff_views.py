@@ -207,18 +207,20 @@ def edit_event(request: Request) -> Any:
     if request.method != "POST":
         _fill_form(form, event, services.local_timezone(request))
         return {"form": form, "event": event}
-    if not (form.validate() and _check_slug_and_capacity(request, form, event)):
+    valid = form.validate()
+    if valid and form.capacity.data != event.capacity:
+        # Seats are counted under the seat lock (registrations race with this edit); the lock
+        # re-reads the event, so it comes before the form's values are applied.
+        services.lock_seats(request, event)
+    if not (valid and _check_slug_and_capacity(request, form, event)):
         request.response.status = 400
         return {"form": form, "event": event}
     before = services.snapshot(event)
     old_capacity = event.capacity
     _apply_form(request, form, event)
     changed = services.record_changes(request, event, before)
-    # Written before the seat lock, which reads the event afresh from the database.
     request.dbsession.flush()
-    grew = event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)
-    if grew and event.capacity != old_capacity:
-        services.lock_seats(request, event)
+    if services.capacity_grew(old_capacity, event.capacity):
         services.fill_free_seats(request, event, utcnow())
     if changed and event.status == EventStatus.PUBLISHED:
         request.flash_message(_("Saved. Everyone registered is being emailed about the new time or place."))
@@ -269,10 +271,7 @@ def event_action(request: Request) -> Any:
         return event_page(request, event, reason_form=form)
     try:
         if action == "publish":
-            # Seats freed while it was postponed (cancellations, more capacity) go to the waiting list now.
-            services.lock_seats(request, event)
-            services.publish(event, utcnow())
-            services.fill_free_seats(request, event, utcnow())
+            services.publish(request, event, utcnow())
         elif action == "cancel":
             services.cancel_event(request, event, (form.message.data or "").strip())
         elif action == "postpone":
@@ -370,14 +369,6 @@ def _registration_of(request: Request, event: Event) -> Registration:
     return registration
 
 
-MOVE_TEMPLATES = {
-    RegistrationStatus.CONFIRMED: "registration-confirmed",
-    RegistrationStatus.WAITING: "registration-waiting",
-    RegistrationStatus.CANCELLED: "registration-cancelled",
-    RegistrationStatus.REJECTED: "registration-rejected",
-}
-
-
 @view_config(route_name="admin.event.move", request_method="POST", permission=MANAGE,
              renderer="admin/events/detail.jinja2")
 def move(request: Request) -> Any:
@@ -387,17 +378,14 @@ def move(request: Request) -> Any:
     if not form.validate():
         raise HTTPBadRequest()
     target = RegistrationStatus(form.status.data)
-    previous = registration.status
     try:
-        if previous == RegistrationStatus.PENDING and target == RegistrationStatus.CONFIRMED:
-            services.approve(request, registration, utcnow())
-        else:
-            services.move_registration(request, registration, target, utcnow(), (form.reason.data or "").strip())
+        moved = services.move_registration(request, registration, target, utcnow(),
+                                            (form.reason.data or "").strip())
     except RegistrationRefused as error:
         request.response.status = 409
         return event_page(request, event, refusal=refusal_message(request, error))
-    if form.notify.data and registration.status != previous:
-        services.notify_registration(request, registration, MOVE_TEMPLATES.get(registration.status))
+    if form.notify.data and moved:
+        services.notify_registration(request, registration)
     request.flash_message(_("${name}: ${status}.", mapping={
         "name": registration.name,
         "status": request.localizer.translate(REGISTRATION_STATUS_LABELS[registration.status]),

@@ -1,7 +1,6 @@
 """Background work around events: mass notices, lapsed offers, reminders and feedback requests."""
 
 import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from pyramid.request import Request
@@ -9,13 +8,9 @@ from sqlalchemy import select
 
 from dimoskopio.db import utcnow
 from dimoskopio.tasks import crontab, periodic_task, task
+from events import services
 from events.models import Event, EventStatus, Registration, RegistrationStatus
-from events.services import (
-    active_registrations,
-    expire_offers,
-    notify_registration,
-    skip_locked,
-)
+from events.services import expire_offers, notify_registration, skip_locked
 
 REMINDER_AHEAD = datetime.timedelta(hours=24)
 # Feedback is asked for a while after the end, and not for events long past.
@@ -24,24 +19,18 @@ FEEDBACK_UNTIL = datetime.timedelta(days=7)
 
 
 @task()
-def notify_registrants(request: Request, event_id: int, template: str, extra: dict[str, Any]) -> int:
-    """Email everyone still registered for an event (cancelled, postponed, moved). The whole
-    batch is one transaction: it is queued completely or, on failure, retried completely."""
-    event = request.dbsession.get(Event, event_id)
-    if event is None:
-        return 0
-    context = dict(extra)
-    if "old_starts_at" in context:
-        # What the event was, for the "when" line of the change notice.
-        context["old_event"] = SimpleNamespace(
-            starts_at=datetime.datetime.fromisoformat(context.pop("old_starts_at")),
-            ends_at=datetime.datetime.fromisoformat(context.pop("old_ends_at")),
-            all_day=context.pop("old_all_day"),
-        )
-    registrations = active_registrations(request.dbsession, event_id)
-    for registration in registrations:
-        notify_registration(request, registration, template, context)
-    return len(registrations)
+def send_notice(request: Request, notice_id: int) -> int:
+    """Email a notice (cancelled, postponed, moved) to everyone still registered."""
+    return services.send_notice(request, notice_id, utcnow())
+
+
+@periodic_task(crontab(minute="*/5"))
+def sweep_notices(request: Request) -> int:
+    """Send notices whose task was lost (queueing failed after the commit that recorded them)."""
+    sent = 0
+    for notice_id in services.overdue_notices(request.dbsession, utcnow()):
+        sent += services.send_notice(request, notice_id, utcnow())
+    return sent
 
 
 @periodic_task(crontab(minute="*/5"))

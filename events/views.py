@@ -20,9 +20,7 @@ from events.calendar import event_ics, google_calendar_link, invitation
 from events.display import structured_data
 from events.forms import FeedbackForm, registration_form
 from events.models import (
-    ATTENDEE_ROLE_LABELS,
     EVENT_LANGUAGE_LABELS,
-    EVENT_STATUS_LABELS,
     REGISTRATION_STATUS_LABELS,
     AttendeeRole,
     Category,
@@ -66,15 +64,6 @@ def refusal_message(request: Request, error: RegistrationRefused) -> str:
     return request.localizer.translate(REFUSAL_MESSAGES[error.reason])
 
 
-def _parse_date(raw: str | None) -> datetime.date | None:
-    if not raw or len(raw) > 10:
-        return None
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
 def list_filters(request: Request) -> EventFilters:
     """Filters from the query string; values that make no sense are ignored, not an error."""
     params = request.GET
@@ -84,8 +73,8 @@ def list_filters(request: Request) -> EventFilters:
         category=params.get("category", "")[:80],
         topic=params.get("topic", "")[:80],
         venue=int(venue) if venue.isascii() and venue.isdigit() and len(venue) <= 9 else None,
-        date_from=_parse_date(params.get("from")),
-        date_to=_parse_date(params.get("to")),
+        date_from=services.parse_day(params.get("from")),
+        date_to=services.parse_day(params.get("to")),
         mode=params.get("mode", "") if params.get("mode") in ("online", "in_person") else "",
     )
 
@@ -188,7 +177,6 @@ def event_page(request: Request, event: Event, form: Any = None) -> dict[str, An
     existing = services.member_registration(request.dbsession, event.id, request.user) if member else None
     if form is None:
         form = registration_form(request, event.questions, member=member)
-    tz = services.local_timezone(request)
     locale_name = request.locale_name
     return {
         "event": event,
@@ -201,10 +189,7 @@ def event_page(request: Request, event: Event, form: Any = None) -> dict[str, An
         "member": member,
         "existing": existing,
         "status_labels": REGISTRATION_STATUS_LABELS,
-        "event_status_labels": EVENT_STATUS_LABELS,
         "language_labels": EVENT_LANGUAGE_LABELS,
-        "multi_day": services.is_multi_day(event, tz),
-        "last_day": services.last_day(event, tz),
         "google_link": google_calendar_link(request, event, locale_name),
         "page_url": request.public_url("events.detail", slug=event.slug),
         "structured_data": structured_data(request, event),
@@ -256,16 +241,19 @@ def register(request: Request) -> Any:
     if not form.validate():
         request.response.status = 400
         return event_page(request, event, form)
+    now = utcnow()
     try:
-        outcome = services.register(request, event, _details_from_form(request, form), utcnow())
+        outcome = services.register(request, event, _details_from_form(request, form), now)
     except RegistrationRefused as error:
         form.form_errors.append(refusal_message(request, error))
         request.response.status = 409
         return event_page(request, event, form)
     registration = outcome.registration
-    # Someone registering again gets their link; someone not approved hears the decision again.
-    again = not outcome.created and registration.is_active
-    services.notify_registration(request, registration, "registration-link" if again else None)
+    if outcome.created:
+        services.notify_registration(request, registration)
+    elif services.may_resend_link(registration, now):
+        # Someone registering again gets their link; someone not approved hears the decision again.
+        services.notify_registration(request, registration, "registration-link" if registration.is_active else None)
     request.session[REGISTERED_KEY] = {
         "event_id": event.id,
         "created": outcome.created,
@@ -315,8 +303,6 @@ def registration_page(request: Request, registration: Any, **extra: Any) -> dict
         **context,
         "token": request.matchdict["token"],
         "status_labels": REGISTRATION_STATUS_LABELS,
-        "role_labels": ATTENDEE_ROLE_LABELS,
-        "event_status_labels": EVENT_STATUS_LABELS,
         "qr_svg": services.qr_data_uri(services.checkin_url(request, registration))
         if registration.status == RegistrationStatus.CONFIRMED and event.status == EventStatus.PUBLISHED else None,
         "can_cancel": registration.is_active and event.ends_at > now and event.status != EventStatus.CANCELLED,
@@ -341,8 +327,8 @@ def registration(request: Request) -> Any:
             services.notify_registration(request, registration, "registration-cancelled")
             request.flash_message(_("Your registration is cancelled. Thank you for letting us know."))
         elif action == "accept":
-            services.accept_offer(request, registration, now)
-            services.notify_registration(request, registration, "registration-confirmed")
+            if services.accept_offer(request, registration, now):
+                services.notify_registration(request, registration, "registration-confirmed")
             request.flash_message(_("The seat is yours. See you there!"))
         elif action == "decline":
             services.decline_offer(request, registration, now)

@@ -65,7 +65,7 @@ def add_registration(dbsession: Any, event: Event, name: str, email: str,
     now = utcnow()
     registration = Registration(
         event_id=event.id, name=name, email=email, status=status,
-        manage_key_hash=secrets.token_hex(32), checkin_code=secrets.token_hex(12),
+        link_salt=secrets.token_hex(32), checkin_code=secrets.token_hex(12),
         confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
         waiting_since=now if status == RegistrationStatus.WAITING else None,
         cancelled_at=now if status == RegistrationStatus.CANCELLED else None,

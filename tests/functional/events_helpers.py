@@ -60,7 +60,7 @@ def add_registration(dbsession: Session, event: Event, status: RegistrationStatu
         name=fields.pop("name", "Γιώργος Παπαδόπουλος"),
         email=email or f"{secrets.token_hex(4)}@example.gr",
         status=status,
-        manage_key_hash=secrets.token_hex(32),
+        link_salt=secrets.token_hex(32),
         checkin_code=secrets.token_hex(8),
         **fields,
     ))

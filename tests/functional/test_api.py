@@ -89,7 +89,7 @@ def register(dbsession: Any, event: Any, status: RegistrationStatus, email: str 
         name=name,
         email=email or f"{secrets.token_hex(4)}@example.gr",
         status=status,
-        manage_key_hash=secrets.token_hex(32),
+        link_salt=secrets.token_hex(32),
         checkin_code=secrets.token_hex(8),
     ))
 

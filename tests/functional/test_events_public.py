@@ -597,3 +597,19 @@ def test_each_public_page_answers_in_english_too(testapp, event_factory, places,
     for path in ("/", "/events", "/events/past", "/events/calendar", "/events/everywhere",
                  "/events/series/startup-mondays", "/events/everywhere.ics"):
         assert testapp.get(path).status_int == 200, path
+
+
+@pytest.mark.parametrize("query", [{"from": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "2026-02-30"}])
+def test_dates_no_calendar_can_hold_are_ignored_not_an_error(testapp, query):
+    for path in ("/events", "/events/past", "/events/calendar"):
+        assert testapp.get(path, query).status_int == 200
+
+
+def test_the_online_join_link_is_never_on_the_public_page_or_its_calendar_file(testapp, event_factory):
+    event = event_factory(online_url="https://meet.example.org/secret-room")
+
+    page = testapp.get(f"/events/{event.slug}")
+    public_ics = testapp.get(f"/events/{event.slug}.ics")
+
+    assert "secret-room" not in page.text, "not in the page, its JSON-LD or the Google Calendar link"
+    assert b"secret-room" not in public_ics.body

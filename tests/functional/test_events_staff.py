@@ -133,7 +133,7 @@ def registration_for(dbsession: Any, event: Event, email: str,
     row = Registration(
         event_id=event.id, email=email, status=status,
         name=values.pop("name", email.split("@")[0].capitalize()),
-        manage_key_hash=secrets.token_hex(32), checkin_code=secrets.token_urlsafe(18)[:24],
+        link_salt=secrets.token_hex(32), checkin_code=secrets.token_urlsafe(18)[:24],
         confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
         waiting_since=now if status in (RegistrationStatus.WAITING, RegistrationStatus.OFFERED) else None,
         **values,
@@ -445,7 +445,7 @@ def test_removing_the_limit_hands_everyone_waiting_a_seat(testapp, staff, dbsess
     assert edit_form(testapp, event, capacity="").submit().status_int == 303
 
     assert fresh(dbsession, Event, event.id).capacity is None
-    assert {status_of(dbsession, people[name]) for name in ("nikos", "eleni")} == {RegistrationStatus.OFFERED}
+    assert {status_of(dbsession, people[name]) for name in ("nikos", "eleni")} == {RegistrationStatus.CONFIRMED}
 
 
 def test_a_new_time_and_more_seats_in_one_save_still_tell_calendars_and_registrants(
@@ -575,7 +575,7 @@ def test_publishing_a_draft(testapp, staff, dbsession, event_factory):
     assert response.location == f"http://localhost/admin/events/{event.id}"
     assert published.status is EventStatus.PUBLISHED
     assert published.published_at is not None
-    assert published.sequence == sequence + 1
+    assert published.sequence == sequence, "a first publication is the first version calendars see"
     assert post_action(testapp, event, "publish").status_int == 409
 
 
@@ -1397,3 +1397,11 @@ def test_what_an_event_uses_cannot_be_deleted(kind, testapp, staff, dbsession, e
     assert response.follow().html.select(".notice-error")
     assert fresh(dbsession, TAXONOMY_MODELS[kind], row_id) is not None
 
+
+
+def test_a_start_in_year_one_is_refused_with_the_typed_values_kept(testapp, staff, event_factory):
+    event = event_factory()
+
+    response = edit_form(testapp, event, starts_at="0001-01-01T00:10").submit(status=400)
+
+    assert response.html.select_one("#starts_at-error") is not None

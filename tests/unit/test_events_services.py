@@ -21,6 +21,7 @@ from events.display import when_text
 from events.models import (
     Category,
     Event,
+    EventNotice,
     EventStatus,
     Feedback,
     Question,
@@ -31,6 +32,7 @@ from events.models import (
     Series,
 )
 from events.services import EventFilters, RegistrantDetails, RegistrationRefused
+from events.tasks import sweep_notices
 
 ATHENS = ZoneInfo("Europe/Athens")
 UTC = datetime.UTC
@@ -86,7 +88,7 @@ def add_registration(dbsession: Any, event: Event, status: RegistrationStatus, *
     dbsession.rollback()
     registration = Registration(
         event_id=event.id, name="Γιώργος Παπαδόπουλος", email=f"{secrets.token_hex(4)}@example.gr", status=status,
-        manage_key_hash=secrets.token_hex(32), checkin_code=secrets.token_hex(8), **fields,
+        link_salt=secrets.token_hex(32), checkin_code=secrets.token_hex(8), **fields,
     )
     dbsession.add(registration)
     dbsession.commit()
@@ -178,7 +180,7 @@ def test_someone_rejected_cannot_register_again_for_the_same_event(dbsession, ev
     event = event_factory(approval_required=True)
     register_people(event.id, range(1, 2), now)
     with task_request() as request:
-        services.reject(registration_of(request, event.id, 1), "Μόνο για φοιτητές.", now)
+        services.reject(request, registration_of(request, event.id, 1), "Μόνο για φοιτητές.")
 
     with task_request() as request:
         outcome = services.register(request, request.dbsession.get(Event, event.id), person(1), now)
@@ -363,7 +365,7 @@ def test_raising_the_capacity_hands_the_new_seats_to_the_line_in_order(dbsession
     ]
 
 
-def test_removing_the_limit_offers_a_seat_to_everyone_waiting(dbsession, event_factory, now):
+def test_removing_the_limit_gives_everyone_waiting_a_seat_without_a_deadline(dbsession, event_factory, now):
     event = event_factory(capacity=1)
     register_people(event.id, range(1, 4), now)
 
@@ -372,8 +374,9 @@ def test_removing_the_limit_offers_a_seat_to_everyone_waiting(dbsession, event_f
         event_row.capacity = None
         assert len(services.fill_free_seats(request, event_row, now)) == 2
 
+    # With no limit there is nothing to hold for anyone: seats, not offers that could lapse.
     assert statuses(dbsession, event.id) == {
-        1: RegistrationStatus.CONFIRMED, 2: RegistrationStatus.OFFERED, 3: RegistrationStatus.OFFERED,
+        1: RegistrationStatus.CONFIRMED, 2: RegistrationStatus.CONFIRMED, 3: RegistrationStatus.CONFIRMED,
     }
 
 
@@ -580,13 +583,13 @@ def test_a_rejection_keeps_its_reason_and_only_applies_to_undecided_or_waiting_p
     register_people(event.id, range(1, 2), now)
 
     with task_request() as request:
-        services.reject(registration_of(request, event.id, 1), "Η εκδήλωση είναι μόνο για φοιτητές.", now)
+        services.reject(request, registration_of(request, event.id, 1), "Η εκδήλωση είναι μόνο για φοιτητές.")
     rejected = row_of(dbsession, event.id, 1)
     assert (rejected.status, rejected.decision_reason, rejected.cancelled_at) == (
-        RegistrationStatus.REJECTED, "Η εκδήλωση είναι μόνο για φοιτητές.", now)
+        RegistrationStatus.REJECTED, "Η εκδήλωση είναι μόνο για φοιτητές.", None)
 
     with pytest.raises(RegistrationRefused) as refused, task_request() as request:
-        services.reject(registration_of(request, event.id, 1), "Ξανά", now)
+        services.reject(request, registration_of(request, event.id, 1), "Ξανά")
     assert refused.value.reason == "not_pending"
 
 
@@ -779,16 +782,6 @@ def test_a_management_token_is_refused_when_any_part_of_it_is_changed(dbsession,
     ):
         assert services.registration_for_token(dbsession, SECRET, bad) is None, bad
     assert services.registration_for_token(dbsession, "another-secret", token) is None
-
-
-def test_revoking_the_links_of_a_registration_voids_its_old_token(dbsession, registration):
-    token = services.manage_token(SECRET, registration)
-
-    services.revoke_links(registration)
-    dbsession.commit()
-
-    assert services.registration_for_token(dbsession, SECRET, token) is None
-    assert services.registration_for_token(dbsession, SECRET, services.manage_token(SECRET, registration)) is not None
 
 
 # --- the month grid ---------------------------------------------------------------------------
@@ -1022,7 +1015,6 @@ def test_an_evening_that_ends_at_midnight_takes_place_on_one_day(event_factory):
     event = event_factory(starts_at=athens(2027, 5, 14, 21), ends_at=athens(2027, 5, 15, 0))
 
     assert services.last_day(event, ATHENS) == datetime.date(2027, 5, 14)
-    assert not services.is_multi_day(event, ATHENS)
 
 
 def test_a_new_date_for_a_postponed_event_is_emailed_to_everyone_registered(dbsession, event_factory, now):
@@ -1044,3 +1036,74 @@ def test_a_new_date_for_a_postponed_event_is_emailed_to_everyone_registered(dbse
 @pytest.mark.parametrize(("largest", "ticks"), [(0, [0, 1]), (3, [0, 1, 2, 3]), (12, [0, 3, 6, 9, 12])])
 def test_chart_axes_count_in_whole_numbers(largest, ticks):
     assert whole_number_ticks(largest) == ticks
+
+
+def test_postponing_sends_open_offers_back_to_the_waiting_list_in_their_place(dbsession, offered, now):
+    with task_request() as request:
+        services.postpone_event(request, request.dbsession.get(Event, offered.id), "")
+
+    assert statuses(dbsession, offered.id) == {
+        1: RegistrationStatus.CANCELLED, 2: RegistrationStatus.WAITING, 3: RegistrationStatus.WAITING,
+    }
+    assert services.waiting_position(dbsession, row_of(dbsession, offered.id, 2)) == 1
+
+    with task_request() as request:
+        services.publish(request, request.dbsession.get(Event, offered.id), now)
+    assert statuses(dbsession, offered.id)[2] == RegistrationStatus.OFFERED
+
+
+def test_an_offered_seat_cannot_be_sent_back_to_the_waiting_list(dbsession, offered, now):
+    with pytest.raises(RegistrationRefused) as refused, task_request() as request:
+        services.move_registration(request, registration_of(request, offered.id, 2), RegistrationStatus.WAITING, now)
+
+    assert refused.value.reason == "not_allowed"
+
+
+def test_a_new_start_makes_the_reminder_due_again(dbsession, event_factory, now):
+    event = event_factory(capacity=5)
+    register_people(event.id, range(1, 2), now)
+    with task_request() as request:
+        registration_of(request, event.id, 1).reminder_sent_at = now
+    with task_request() as request:
+        moved = request.dbsession.get(Event, event.id)
+        before = services.snapshot(moved)
+        moved.starts_at += 7 * DAY
+        moved.ends_at += 7 * DAY
+        services.record_changes(request, moved, before)
+
+    assert row_of(dbsession, event.id, 1).reminder_sent_at is None
+
+
+def test_a_notice_whose_task_was_lost_is_sent_by_the_sweep_once(dbsession, event_factory, now):
+    event = event_factory(capacity=5)
+    register_people(event.id, range(1, 3), now)
+    with task_request() as request:
+        services.cancel_event(request, request.dbsession.get(Event, event.id), "Λόγω καιρού.")
+    huey_queue_lost = [template for template, _ in mail(dbsession) if template == "event-cancelled"]
+    assert huey_queue_lost == [], "the notice's task has not run"
+
+    dbsession.rollback()
+    dbsession.execute(sa.update(EventNotice).values(created_at=utcnow() - services.NOTICE_GRACE * 2))
+    dbsession.commit()
+    for _ in range(2):
+        sweep_notices.call_local()
+
+    assert [entry for entry in mail(dbsession) if entry[0] == "event-cancelled"] == [
+        ("event-cancelled", "person1@example.gr"), ("event-cancelled", "person2@example.gr")]
+    [notice] = dbsession.scalars(select(EventNotice)).all()
+    assert (notice.recipients, notice.sent_at is not None) == (2, True)
+
+
+def test_repeating_an_event_outside_any_series_groups_the_dates_in_a_new_one(dbsession, event_factory):
+    event = event_factory(title_el="Καφές με μέντορες", starts_at=athens(2027, 5, 3, 10),
+                          ends_at=athens(2027, 5, 3, 12))
+
+    with task_request() as request:
+        copies = services.create_repeats(request.dbsession, request.dbsession.get(Event, event.id), "monthly", 2,
+                                         ATHENS)
+        copy_ids = [copy.id for copy in copies]
+
+    dbsession.rollback()
+    series = dbsession.scalars(select(Series)).one()
+    assert (series.slug, series.title_el) == ("kafes-me-mentores", "Καφές με μέντορες")
+    assert {dbsession.get(Event, event_id).series_id for event_id in [event.id, *copy_ids]} == {series.id}

@@ -2,7 +2,7 @@
 
 Revision ID: b2ca391384bb
 Revises: b7c068d4c3dc
-Create Date: 2026-11-27 12:00:50.837029
+Create Date: 2026-11-27 13:05:37.719165
 """
 
 from alembic import op
@@ -101,6 +101,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_status_starts_at', ['status', 'starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_venue_id'), ['venue_id'], unique=False)
 
+    op.create_table('event_notices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('template', sa.String(length=40), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=False),
+    sa.Column('created_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_notices_event_id_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_notices'))
+    )
+    with op.batch_alter_table('event_notices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_notices_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_notices_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('event_questions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -124,6 +139,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['topic_id'], ['event_topics.id'], name=op.f('fk_event_topic_links_topic_id_event_topics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('event_id', 'topic_id', name=op.f('pk_event_topic_links'))
     )
+    with op.batch_alter_table('event_topic_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_topic_links_topic_id'), ['topic_id'], unique=False)
+
     op.create_table('registrations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -136,7 +154,7 @@ def upgrade() -> None:
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'confirmed', 'waiting', 'offered', 'cancelled', 'rejected', 'expired', name='registration_status', native_enum=False, length=20), nullable=False),
     sa.Column('source', sa.Enum('online', 'staff', 'walk_in', name='registration_source', native_enum=False, length=20), nullable=False),
-    sa.Column('manage_key_hash', sa.String(length=64), nullable=False),
+    sa.Column('link_salt', sa.String(length=64), nullable=False),
     sa.Column('checkin_code', sa.String(length=32), nullable=False),
     sa.Column('consent_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('consent_version', sa.String(length=40), nullable=True),
@@ -152,13 +170,14 @@ def upgrade() -> None:
     sa.Column('checked_in_by_id', sa.Integer(), nullable=True),
     sa.Column('reminder_sent_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('feedback_requested_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('link_resent_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['checked_in_by_id'], ['users.id'], name=op.f('fk_registrations_checked_in_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_registrations_event_id_events'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_registrations_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registrations')),
     sa.UniqueConstraint('checkin_code', name=op.f('uq_registrations_checkin_code')),
     sa.UniqueConstraint('event_id', 'email', name='uq_registrations_event_email'),
-    sa.UniqueConstraint('manage_key_hash', name=op.f('uq_registrations_manage_key_hash'))
+    sa.UniqueConstraint('link_salt', name=op.f('uq_registrations_link_salt'))
     )
     with op.batch_alter_table('registrations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registrations_email'), ['email'], unique=False)
@@ -191,11 +210,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_registrations_email'))
 
     op.drop_table('registrations')
+    with op.batch_alter_table('event_topic_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_topic_links_topic_id'))
+
     op.drop_table('event_topic_links')
     with op.batch_alter_table('event_questions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_questions_event_id'))
 
     op.drop_table('event_questions')
+    with op.batch_alter_table('event_notices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_notices_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_event_notices_event_id'))
+
+    op.drop_table('event_notices')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_venue_id'))
         batch_op.drop_index('ix_events_status_starts_at')
