@@ -272,8 +272,14 @@ def manage_token(secret: str, registration: Registration) -> str:
     return f"{registration.id}-{_signature(secret, 'manage', registration)}"
 
 
-def registration_for_token(dbsession: Session, secret: str, token: str) -> Registration | None:
-    """The registration a management token names, or None for a tampered or revoked token."""
+# A private link works until this long after its event (for the certificate and feedback).
+LINK_LIFETIME_AFTER_EVENT = datetime.timedelta(days=400)
+
+
+def registration_for_token(dbsession: Session, secret: str, token: str,
+                           now: datetime.datetime | None = None) -> Registration | None:
+    """The registration a management token names, or None for a tampered, revoked or expired
+    token."""
     raw_id, _, signature = token.partition("-")
     if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
         return None
@@ -284,6 +290,8 @@ def registration_for_token(dbsession: Session, secret: str, token: str) -> Regis
     if registration is None:
         return None
     if not hmac.compare_digest(signature, _signature(secret, "manage", registration)):
+        return None
+    if registration.event.ends_at + LINK_LIFETIME_AFTER_EVENT < (now or datetime.datetime.now(datetime.UTC)):
         return None
     return registration
 

@@ -52,6 +52,11 @@ from events.models import (
 from events.services import RegistrantDetails, RegistrationRefused
 from events.views import refusal_message
 
+NOTICE_LABELS = {
+    "event-cancelled": _("Cancellation"),
+    "event-postponed": _("Postponement"),
+    "event-changed": _("New time or place"),
+}
 EVENTS_PER_PAGE = 30
 REGISTRATIONS_PER_PAGE = 50
 CHECKIN_RESULTS = 30
@@ -314,6 +319,8 @@ def event_page(request: Request, event: Event, **extra: Any) -> dict[str, Any]:
         "event_status_labels": EVENT_STATUS_LABELS,
         "role_labels": ATTENDEE_ROLE_LABELS,
         "feedback": services.feedback_summary(dbsession, event.id),
+        "notices": services.recent_notices(dbsession, event.id),
+        "notice_labels": NOTICE_LABELS,
         "move_form": MoveForm(request),
         "add_form": extra.pop("add_form", None) or StaffRegistrationForm(request),
         "reason_form": extra.pop("reason_form", None) or ReasonForm(request),

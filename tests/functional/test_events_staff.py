@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
+from dimoskopio.tasks import run_pending_tasks
 from events.api import csv_safe
 from events.display import when_text
 from events.models import (
@@ -1405,3 +1406,16 @@ def test_a_start_in_year_one_is_refused_with_the_typed_values_kept(testapp, staf
     response = edit_form(testapp, event, starts_at="0001-01-01T00:10").submit(status=400)
 
     assert response.html.select_one("#starts_at-error") is not None
+
+
+def test_the_event_page_shows_whether_a_notice_is_still_being_sent(testapp, staff, dbsession, event_factory, tr):
+    event = event_factory()
+    everyone(dbsession, event, maria=RegistrationStatus.CONFIRMED, nikos=RegistrationStatus.WAITING)
+    assert post_action(testapp, event, "cancel").status_int == 303
+
+    sending = testapp.get(f"/admin/events/{event.id}").html.select_one("#notices-heading").parent.text
+    run_pending_tasks()
+    sent = testapp.get(f"/admin/events/{event.id}").html.select_one("#notices-heading").parent.text
+
+    assert tr("being sent") in sending
+    assert tr("Cancellation") in sent and tr("being sent") not in sent

@@ -1107,3 +1107,13 @@ def test_repeating_an_event_outside_any_series_groups_the_dates_in_a_new_one(dbs
     series = dbsession.scalars(select(Series)).one()
     assert (series.slug, series.title_el) == ("kafes-me-mentores", "Καφές με μέντορες")
     assert {dbsession.get(Event, event_id).series_id for event_id in [event.id, *copy_ids]} == {series.id}
+
+
+def test_a_private_link_expires_long_after_its_event(dbsession, event_factory):
+    event = event_factory(starts_at=utcnow() - 3 * DAY, ends_at=utcnow() - 2 * DAY)
+    registration = add_registration(dbsession, event, RegistrationStatus.CONFIRMED)
+    token = services.manage_token(SECRET, registration)
+    expiry = event.ends_at + services.LINK_LIFETIME_AFTER_EVENT
+
+    assert services.registration_for_token(dbsession, SECRET, token, expiry) is not None
+    assert services.registration_for_token(dbsession, SECRET, token, expiry + HOUR) is None
