@@ -34,11 +34,14 @@ TEST_REQUIRES = [
     "axe-playwright-python>=0.1.4",
     # The registration benchmark and concurrency tests run the app under real worker processes.
     "gunicorn>=22",
+    # Independent iCalendar parsers that check what the feeds write.
+    "ical>=8",
     "openapi-schema-validator>=0.6",
     "openapi-spec-validator>=0.7",
     "playwright>=1.45",
     "pytest>=8",
     "ruff>=0.5",
+    "vobject>=0.9.7",
     "webtest>=3.0",
 ]
 

@@ -3,11 +3,27 @@
 from dimoskopio.accounts.models import LoginSession, User
 from dimoskopio.db import Base
 from dimoskopio.mail.models import OutboxMessage
-from events.models import Category, Event, EventNotice, Feedback, Question, Registration, Series, Topic, Venue
+from events.models import (
+    CalendarChange,
+    CalendarFeed,
+    CalendarKey,
+    Category,
+    Event,
+    EventNotice,
+    Feedback,
+    Question,
+    Registration,
+    Series,
+    Topic,
+    Venue,
+)
 
 metadata = Base.metadata
 
 __all__ = [
+    "CalendarChange",
+    "CalendarFeed",
+    "CalendarKey",
     "Category",
     "Event",
     "EventNotice",

@@ -23,6 +23,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("events.register", f"/events/{SLUG}/register")
     config.add_route("events.registered", f"/events/{SLUG}/registered")
 
+    # Calendar feeds.
+    config.add_route("calendar.index", "/calendar")
+    config.add_route("calendar.all", "/calendar.ics")
+    config.add_route("calendar.topic", "/calendar/topics/{slug}.ics")
+    config.add_route("calendar.venue", "/calendar/venues/{id:\\d+}.ics")
+    config.add_route("calendar.category", "/calendar/{slug}.ics")
+
     # Open data.
     config.add_route("api.events", "/api/v1/events")
     config.add_route("api.events_csv", "/api/v1/events.csv")

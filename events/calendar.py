@@ -2,11 +2,13 @@
 
 import datetime
 import email.utils
+import functools
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, vCalAddress, vText
+from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
 from icalendar import Event as CalendarEvent
 from pyramid.request import Request
 
@@ -66,6 +68,13 @@ def _vevent(request: Request, event: Event, locale_name: str, now: datetime.date
     return component
 
 
+def event_vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime) -> CalendarEvent:
+    """The event as public feeds show it: no join link, no personal data."""
+    component = _vevent(request, event, locale_name, now, with_join_link=False)
+    component.add("organizer", _organizer(request, locale_name))
+    return component
+
+
 def _organizer(request: Request, locale_name: str) -> vCalAddress:
     settings = request.registry.settings
     address = email.utils.parseaddr(settings["mail.sender"])[1]
@@ -74,7 +83,7 @@ def _organizer(request: Request, locale_name: str) -> vCalAddress:
     return organizer
 
 
-def _calendar(method: str, components: Iterable[CalendarEvent]) -> Calendar:
+def _calendar(request: Request, method: str, components: Iterable[CalendarEvent]) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -82,15 +91,25 @@ def _calendar(method: str, components: Iterable[CalendarEvent]) -> Calendar:
     calendar.add("method", method)
     for component in components:
         calendar.add_component(component)
-    calendar.add_missing_timezones()
+    add_timezone(request, calendar)
     return calendar
+
+
+def add_timezone(request: Request, calendar: Calendar) -> None:
+    """The centre's VTIMEZONE, with yearly rules where the zone has them."""
+    tz = local_timezone(request)
+    recurring = recurring_vtimezone(str(tz), datetime.datetime.now(tz).year)
+    if recurring is not None:
+        calendar.subcomponents.insert(0, recurring)
+    else:
+        calendar.add_missing_timezones()
 
 
 def event_ics(request: Request, event: Event, now: datetime.datetime) -> bytes:
     """One public event as a calendar file (no personal data)."""
     component = _vevent(request, event, request.locale_name, now, with_join_link=False)
     component.add("organizer", _organizer(request, request.locale_name))
-    return _calendar("PUBLISH", [component]).to_ical()
+    return _calendar(request, "PUBLISH", [component]).to_ical()
 
 
 def invitation(request: Request, registration: Registration, now: datetime.datetime | None = None) -> bytes:
@@ -112,7 +131,7 @@ def invitation(request: Request, registration: Registration, now: datetime.datet
         # RFC 5546: a CANCEL carries STATUS:CANCELLED.
         component["STATUS"] = vText("CANCELLED")
     method = "CANCEL" if withdrawn else "REQUEST"
-    return _calendar(method, [component]).to_ical()
+    return _calendar(request, method, [component]).to_ical()
 
 
 def google_calendar_link(request: Request, event: Event, locale_name: str) -> str:
@@ -132,3 +151,50 @@ def google_calendar_link(request: Request, event: Event, locale_name: str) -> st
         "ctz": str(tz),
     }
     return "https://calendar.google.com/calendar/render?" + urlencode(params)
+
+
+def _transitions(tz: ZoneInfo, year: int) -> list[tuple[datetime.datetime, datetime.timedelta, datetime.timedelta]]:
+    """The moments (UTC) in a year when the zone's offset changes: (moment, before, after)."""
+    found = []
+    moment = datetime.datetime(year, 1, 1, tzinfo=datetime.UTC)
+    offset = moment.astimezone(tz).utcoffset()
+    while moment.year == year:
+        later = moment + datetime.timedelta(hours=1)
+        later_offset = later.astimezone(tz).utcoffset()
+        if later_offset != offset:
+            found.append((later, offset, later_offset))
+            offset = later_offset
+        moment = later
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def recurring_vtimezone(tz_name: str, year: int) -> Timezone | None:
+    """The zone as a VTIMEZONE with yearly rules (RRULE ...;BYDAY=-1SU), the form Outlook, Google
+    and Apple all read, when its clock changes follow last-Sunday rules (as in the EU); None for a
+    zone whose changes do not (icalendar's dated list is used then)."""
+    tz = ZoneInfo(tz_name)
+    changes = _transitions(tz, year)
+    if len(changes) != 2:
+        return None
+    timezone = Timezone()
+    timezone.add("tzid", tz_name)
+    timezone.add("x-lic-location", tz_name)
+    for moment, before, after in changes:
+        local = (moment + before).replace(tzinfo=None)  # the onset in local time before the change
+        if local.weekday() != 6 or (local + datetime.timedelta(days=7)).month == local.month:
+            return None
+        observance = TimezoneDaylight() if after > before else TimezoneStandard()
+        observance.add("tzname", (moment + datetime.timedelta(hours=1)).astimezone(tz).tzname())
+        observance.add("tzoffsetfrom", before)
+        observance.add("tzoffsetto", after)
+        first = local.replace(year=1970)
+        # The last Sunday of that month in 1970, at the same local time.
+        last_day = first.replace(day=28)
+        while (last_day + datetime.timedelta(days=1)).month == first.month:
+            last_day += datetime.timedelta(days=1)
+        first = last_day - datetime.timedelta(days=(last_day.weekday() - 6) % 7)
+        observance.add("dtstart", first)
+        observance.add("rrule", {"freq": "yearly", "bymonth": local.month, "byday": "-1SU"})
+        timezone.add_component(observance)
+    return timezone

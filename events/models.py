@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -409,3 +410,38 @@ class EventNotice(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime.datetime | None] = mapped_column(index=True)
     recipients: Mapped[int] = mapped_column(default=0)
+
+
+class CalendarChange(Base):
+    """One row per flush that changed what public calendar feeds show (events, venues,
+    categories, topics, series): the newest id is the feeds' generation, and a cached feed of an
+    older generation is rebuilt. Append-only, so that concurrent changes never wait on each other."""
+
+    __tablename__ = "calendar_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changed_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class CalendarFeed(Base):
+    """A built public feed, shared by every app server until the calendar changes."""
+
+    __tablename__ = "calendar_feeds"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    generation: Mapped[int]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))
+    last_modified: Mapped[datetime.datetime]
+    built_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class CalendarKey(Base):
+    """The secret behind one person's personal feed link (by email); a new salt revokes the link."""
+
+    __tablename__ = "calendar_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,191 @@
+"""Calendar feeds (RFC 5545) people subscribe to: built once, kept in the database, and rebuilt
+only after something they show has changed.
+
+Every flush that changes an event, venue, category, topic or series appends a `CalendarChange`;
+the newest one's id is the calendar's generation. A built feed remembers the generation it was
+built from and the local day (its window starts 90 days back), so a cached feed is never stale
+after an edit, and every app server shares it.
+"""
+
+import datetime
+import hashlib
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from icalendar import Calendar
+from pyramid.request import Request
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dimoskopio.db import utcnow
+from dimoskopio.i18n import _, centre_name, localizer_for
+from events.calendar import PRODID, add_timezone, event_vevent
+from events.models import (
+    CalendarChange,
+    CalendarFeed,
+    Category,
+    Event,
+    EventStatus,
+    Series,
+    Topic,
+    Venue,
+    event_topics,
+)
+from events.services import local_timezone
+
+# How far back public feeds reach, and how often calendar apps should look again.
+FEED_HISTORY = datetime.timedelta(days=90)
+REFRESH_INTERVAL = datetime.timedelta(hours=1)
+FEED_LANGUAGES = ("el", "en")
+CALENDAR_MODELS = (Event, Venue, Category, Topic, Series)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_calendar_change(session: Session, flush_context: Any) -> None:
+    """A flush that changed what feeds show starts a new generation (in the same transaction)."""
+    for instance in itertools.chain(session.new, session.deleted, session.dirty):
+        if isinstance(instance, CALENDAR_MODELS) and (
+            instance in session.new or instance in session.deleted or session.is_modified(instance)
+        ):
+            session.execute(insert(CalendarChange).values(changed_at=utcnow()))
+            return
+
+
+def generation(dbsession: Session) -> int:
+    return dbsession.scalar(select(func.max(CalendarChange.id))) or 0
+
+
+@dataclass
+class Feed:
+    """What a public feed shows: its events, its name in a language, and its cache key."""
+
+    key: str
+    names: dict[str, str]
+    descriptions: dict[str, str]
+    condition: Any
+
+    def name(self, locale_name: str) -> str:
+        return self.names.get(locale_name) or self.names["el"]
+
+    def description(self, locale_name: str) -> str:
+        return self.descriptions.get(locale_name) or self.descriptions["el"]
+
+
+def _names(row: Any, field: str) -> dict[str, str]:
+    return {"el": getattr(row, f"{field}_el"), "en": getattr(row, f"{field}_en") or getattr(row, f"{field}_el")}
+
+
+def all_events_feed(request: Request) -> Feed:
+    centre = {locale_name: centre_name(request.registry.settings, localizer_for(locale_name))
+              for locale_name in FEED_LANGUAGES}
+    return Feed(
+        key="all",
+        names=centre,
+        descriptions={locale_name: localizer_for(locale_name).translate(
+            _("Entrepreneurship events of ${centre}", mapping={"centre": centre[locale_name]}))
+            for locale_name in FEED_LANGUAGES},
+        condition=None,
+    )
+
+
+def category_feed(request: Request, category: Category) -> Feed:
+    base = all_events_feed(request)
+    return Feed(
+        key=f"category:{category.slug}",
+        names={locale_name: f"{base.names[locale_name]}: {name}" for locale_name, name in
+               _names(category, "name").items()},
+        descriptions=base.descriptions,
+        condition=Event.category_id == category.id,
+    )
+
+
+def topic_feed(request: Request, topic: Topic) -> Feed:
+    base = all_events_feed(request)
+    return Feed(
+        key=f"topic:{topic.slug}",
+        names={locale_name: f"{base.names[locale_name]}: {name}" for locale_name, name in
+               _names(topic, "name").items()},
+        descriptions=base.descriptions,
+        condition=Event.id.in_(select(event_topics.c.event_id).where(event_topics.c.topic_id == topic.id)),
+    )
+
+
+def venue_feed(request: Request, venue: Venue) -> Feed:
+    base = all_events_feed(request)
+    return Feed(
+        key=f"venue:{venue.id}",
+        names={locale_name: f"{base.names[locale_name]}: {venue.name}" for locale_name in FEED_LANGUAGES},
+        descriptions=base.descriptions,
+        condition=Event.venue_id == venue.id,
+    )
+
+
+def feed_events(dbsession: Session, feed: Feed, now: datetime.datetime) -> list[Event]:
+    """Public events of the feed from FEED_HISTORY ago onward; cancelled ones stay (so that
+    calendars remove them), drafts never appear. A fixed number of queries, however many."""
+    query = select(Event).where(Event.status != EventStatus.DRAFT, Event.ends_at >= now - FEED_HISTORY)
+    if feed.condition is not None:
+        query = query.where(feed.condition)
+    return list(dbsession.scalars(query.order_by(Event.starts_at, Event.id)).unique())
+
+
+def calendar_header(request: Request, name: str, description: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-caldesc", description)
+    calendar.add("x-wr-timezone", str(local_timezone(request)))
+    calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", REFRESH_INTERVAL)
+    return calendar
+
+
+def build_feed(request: Request, feed: Feed, locale_name: str,
+               now: datetime.datetime) -> tuple[bytes, datetime.datetime]:
+    """The feed's iCalendar text, and when its newest event last changed."""
+    events = feed_events(request.dbsession, feed, now)
+    calendar = calendar_header(request, feed.name(locale_name), feed.description(locale_name))
+    for row in events:
+        calendar.add_component(event_vevent(request, row, locale_name, now))
+    add_timezone(request, calendar)
+    last_modified = max((row.updated_at for row in events), default=now)
+    return calendar.to_ical(), last_modified
+
+
+@dataclass
+class BuiltFeed:
+    body: bytes
+    etag: str
+    last_modified: datetime.datetime
+
+
+def cached_feed(request: Request, feed: Feed, locale_name: str) -> BuiltFeed:
+    """The feed from the shared cache if it was built from the current generation today, else
+    built now and stored for every app server."""
+    dbsession = request.dbsession
+    now = utcnow()
+    key = f"{feed.key}:{locale_name}:{now.astimezone(local_timezone(request)).date().isoformat()}"
+    current = generation(dbsession)
+    stored = dbsession.get(CalendarFeed, key)
+    if stored is not None and stored.generation == current:
+        return BuiltFeed(stored.body, stored.etag, stored.last_modified)
+    body, last_modified = build_feed(request, feed, locale_name, now)
+    built = BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], last_modified)
+    _store(dbsession, key, current, built)
+    return built
+
+
+def _store(dbsession: Session, key: str, current: int, built: BuiltFeed) -> None:
+    # Two servers may build the same feed at once; either copy will do.
+    try:
+        with dbsession.begin_nested():
+            dbsession.execute(delete(CalendarFeed).where(CalendarFeed.key.startswith(key.rsplit(":", 1)[0])))
+            dbsession.add(CalendarFeed(key=key, generation=current, body=built.body, etag=built.etag,
+                                       last_modified=built.last_modified))
+    except IntegrityError:
+        pass
