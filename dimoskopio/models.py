@@ -5,6 +5,7 @@ from dimoskopio.db import Base
 from dimoskopio.mail.models import OutboxMessage
 from events.models import (
     CalendarChange,
+    CalendarEntry,
     CalendarFeed,
     CalendarKey,
     Category,
@@ -22,6 +23,7 @@ metadata = Base.metadata
 
 __all__ = [
     "CalendarChange",
+    "CalendarEntry",
     "CalendarFeed",
     "CalendarKey",
     "Category",

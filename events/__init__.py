@@ -14,6 +14,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("events.past", "/events/past")
     config.add_route("events.calendar", "/events/calendar")
     config.add_route("events.mine", "/events/my")
+    config.add_route("events.mine_calendar_link", "/events/my/calendar-link")
     config.add_route("events.series", f"/events/series/{SLUG}")
     config.add_route("events.registration", "/events/registration/{token}")
     config.add_route("events.registration_ics", "/events/registration/{token}/event.ics")
@@ -26,6 +27,7 @@ def includeme(config: Configurator) -> None:
     # Calendar feeds.
     config.add_route("calendar.index", "/calendar")
     config.add_route("calendar.all", "/calendar.ics")
+    config.add_route("calendar.personal", "/calendar/personal/{token}.ics")
     config.add_route("calendar.topic", "/calendar/topics/{slug}.ics")
     config.add_route("calendar.venue", "/calendar/venues/{id:\\d+}.ics")
     config.add_route("calendar.category", "/calendar/{slug}.ics")

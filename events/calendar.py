@@ -13,7 +13,7 @@ from icalendar import Event as CalendarEvent
 from pyramid.request import Request
 
 from dimoskopio.i18n import centre_name, localizer_for
-from events.models import Event, EventStatus, Registration
+from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import local_timezone, place_text
 
 PRODID = "-//Municipality of Heraklion//Dimoskopio//EN"
@@ -72,6 +72,21 @@ def event_vevent(request: Request, event: Event, locale_name: str, now: datetime
     """The event as public feeds show it: no join link, no personal data."""
     component = _vevent(request, event, locale_name, now, with_join_link=False)
     component.add("organizer", _organizer(request, locale_name))
+    return component
+
+
+def registration_vevent(request: Request, registration: Registration, locale_name: str,
+                        now: datetime.datetime) -> CalendarEvent:
+    """The event as the registered person's own calendar shows it: confirmed, tentative (waiting,
+    pending, offered) or cancelled (their registration or the event), the join link only with a seat."""
+    event = registration.event
+    holds_seat = registration.holds_seat and event.status == EventStatus.PUBLISHED
+    component = _vevent(request, event, locale_name, now, with_join_link=holds_seat)
+    component.add("organizer", _organizer(request, locale_name))
+    if event.status == EventStatus.CANCELLED or not registration.is_active:
+        component["STATUS"] = vText("CANCELLED")
+    elif not holds_seat or registration.status != RegistrationStatus.CONFIRMED:
+        component["STATUS"] = vText("TENTATIVE")
     return component
 
 

@@ -1,11 +1,17 @@
 """Calendar feeds over HTTP: iCalendar with ETag and Last-Modified, 304s and HEAD, cacheable."""
 
-from pyramid.httpexceptions import HTTPNotFound
+import hashlib
+from typing import Any, NamedTuple
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
+from dimoskopio.db import utcnow
+from dimoskopio.i18n import _
+from dimoskopio.security import Permission
 from events import feeds
 from events.models import Category, Topic, Venue
 from events.services import SLUG_PATTERN
@@ -69,3 +75,60 @@ def venue(request: Request) -> Response:
         raise HTTPNotFound()
     built = feeds.cached_feed(request, feeds.venue_feed(request, found), _language(request))
     return feed_response(request, built, f"venue-{found.id}.ics")
+
+
+@view_config(route_name="calendar.personal", request_method=("GET", "HEAD"))
+def personal(request: Request) -> Response:
+    """One person's own feed, at a link only they were given; private to caches."""
+    secret = request.registry.settings["dimoskopio.secret"]
+    key = feeds.key_for_token(request.dbsession, secret, request.matchdict["token"])
+    if key is None:
+        raise HTTPNotFound()
+    body = feeds.build_personal_feed(request, key, _language(request), utcnow())
+    built = feeds.BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], utcnow())
+    response = feed_response(request, built, "my-events.ics")
+    response.cache_control = f"private, max-age={FEED_MAX_AGE}"
+    response.last_modified = None
+    return response
+
+
+@view_config(route_name="events.mine_calendar_link", request_method="POST", permission=Permission.ACCOUNT)
+def new_personal_link(request: Request) -> Response:
+    """A new link for the member's personal feed; the old one stops working."""
+    feeds.revoke_personal_feed(request.dbsession, request.user.email)
+    request.flash_message(_("Your calendar has a new link. Subscribe again with it; the old one no longer works."))
+    return HTTPSeeOther(request.route_path("events.mine"))
+
+
+class FeedLink(NamedTuple):
+    label: str
+    https_url: str
+    webcal_url: str
+
+
+def _link(request: Request, label: Any, route_name: str, **kw: Any) -> FeedLink:
+    """A feed's absolute address on the public base URL, in the reader's language, and its webcal:// twin."""
+    query = {"lang": "en"} if request.locale_name == "en" else {}
+    url = request.public_url(route_name, _query=query, **kw)
+    return FeedLink(request.localizer.translate(label), url, "webcal://" + url.split("://", 1)[1])
+
+
+def feed_links(request: Request) -> list[FeedLink]:
+    """Every public feed: all events, then each category (in their order), topic and venue."""
+    dbsession = request.dbsession
+    locale_name = request.locale_name
+    links = [_link(request, _("All events"), "calendar.all")]
+    for row in dbsession.scalars(select(Category).order_by(Category.position, Category.name_el)):
+        label = _("Category: ${name}", mapping={"name": row.localized("name", locale_name)})
+        links.append(_link(request, label, "calendar.category", slug=row.slug))
+    for row in dbsession.scalars(select(Topic).order_by(Topic.name_el)):
+        label = _("Topic: ${name}", mapping={"name": row.localized("name", locale_name)})
+        links.append(_link(request, label, "calendar.topic", slug=row.slug))
+    for row in dbsession.scalars(select(Venue).order_by(Venue.name)):
+        links.append(_link(request, _("Venue: ${name}", mapping={"name": row.name}), "calendar.venue", id=row.id))
+    return links
+
+
+@view_config(route_name="calendar.index", renderer="events/subscribe.jinja2")
+def subscribe(request: Request) -> dict[str, Any]:
+    return {"feeds": feed_links(request), "current_section": "events"}

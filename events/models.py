@@ -445,3 +445,15 @@ class CalendarKey(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
     salt: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class CalendarEntry(Base):
+    """One event's VEVENT as public feeds write it, kept until anything it shows changes (the
+    fingerprint), so that rebuilding a feed after one edit serializes one event, not all."""
+
+    __tablename__ = "calendar_entries"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(5), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)

@@ -679,6 +679,8 @@ def checkin_url(request: Request, registration: Registration) -> str:
 
 def registration_context(request: Request, registration: Registration) -> dict[str, Any]:
     """What every email and page about one registration may show."""
+    from events import feeds  # feeds build on this module
+
     secret = request.registry.settings["dimoskopio.secret"]
     token = manage_token(secret, registration)
     return {
@@ -689,6 +691,7 @@ def registration_context(request: Request, registration: Registration) -> dict[s
         "event_url": request.public_url("events.detail", slug=registration.event.slug),
         "events_url": request.public_url("events.index"),
         "place": place_text(registration.event),
+        "personal_feed_url": feeds.webcal(feeds.personal_feed_url(request, registration.email)),
         "position": waiting_position(request.dbsession, registration),
     }
 

@@ -1,6 +1,7 @@
 """Public pages of the events calendar: lists, the event page, registration and its private link."""
 
 import datetime
+import hashlib
 from typing import Any
 
 from babel.dates import get_day_names
@@ -15,9 +16,10 @@ from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
 from dimoskopio.web import requested_page
-from events import services
+from events import feeds, services
 from events.calendar import event_ics, google_calendar_link, invitation
 from events.display import structured_data
+from events.feed_views import feed_response
 from events.forms import FeedbackForm, registration_form
 from events.models import (
     EVENT_LANGUAGE_LABELS,
@@ -207,12 +209,10 @@ def detail(request: Request) -> dict[str, Any]:
 @view_config(route_name="events.ics")
 def ics(request: Request) -> Response:
     event = _event_or_404(request, staff_preview=False)
-    return Response(
-        body=event_ics(request, event, utcnow()),
-        content_type="text/calendar",
-        charset="utf-8",
-        content_disposition=f'attachment; filename="{event.slug}.ics"',
-    )
+    # Stamped with the event's last change, so that an unchanged event keeps its ETag.
+    body = event_ics(request, event, event.updated_at)
+    built = feeds.BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], event.updated_at)
+    return feed_response(request, built, f"{event.slug}.ics")
 
 
 def _details_from_form(request: Request, form: Any) -> RegistrantDetails:
@@ -382,7 +382,10 @@ def mine(request: Request) -> dict[str, Any]:
     now = utcnow()
     registrations = services.registrations_of_user(request.dbsession, request.user.id, request.user.email)
     secret = request.registry.settings["dimoskopio.secret"]
+    feed_url = feeds.personal_feed_url(request, request.user.email)
     return {
+        "feed_url": feed_url,
+        "feed_webcal": feeds.webcal(feed_url),
         "upcoming": [registration for registration in registrations if registration.event.ends_at > now][::-1],
         "past": [registration for registration in registrations if registration.event.ends_at <= now],
         "tokens": {registration.id: services.manage_token(secret, registration) for registration in registrations},

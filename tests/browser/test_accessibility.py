@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 PUBLIC_PAGES = [
     "/",
     "/events",
+    "/calendar",
     "/incubator",
     "/newsletter",
     "/login",
@@ -49,7 +50,7 @@ def test_public_page_in_greek(page, axe, path):
     axe(page)
 
 
-@pytest.mark.parametrize("path", ["/", "/login"])
+@pytest.mark.parametrize("path", ["/", "/login", "/calendar"])
 def test_public_page_in_english(page, axe, live_server, path):
     use_english(page, live_server)
     page.goto(path)

@@ -10,9 +10,13 @@ import sqlalchemy as sa
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
+from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
+from dimoskopio.tasks import task_request
 from events.calendar import recurring_vtimezone
-from events.models import Category, Event, EventStatus, Topic, Venue
+from events.feeds import personal_feed_url
+from events.models import Category, Event, EventStatus, RegistrationStatus, Topic, Venue
+from tests.functional.events_helpers import add_registration
 
 ATHENS = ZoneInfo("Europe/Athens")
 DAY = datetime.timedelta(days=1)
@@ -244,3 +248,100 @@ def test_the_time_zone_is_written_with_yearly_rules_and_zones_without_them_fall_
         datetime.datetime(1970, 10, 25, 4, 0), b"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10")
     assert (str(daylight["TZNAME"]), str(standard["TZNAME"])) == ("EEST", "EET")
     assert recurring_vtimezone("Asia/Tokyo", 2027) is None, "no clock changes: icalendar's own listing is used"
+
+
+# --- personal feeds ---------------------------------------------------------------------------
+
+
+def personal_path(testapp, dbsession, email):
+    with task_request() as request:
+        url = personal_feed_url(request, email)
+    return url.replace("http://localhost", "")
+
+
+def test_a_personal_feed_holds_only_that_persons_registrations_with_their_status(
+        testapp, dbsession, event_factory):
+    confirmed = event_factory(online_url="https://meet.example.org/room-1")
+    waiting = event_factory(online_url="https://meet.example.org/room-2")
+    cancelled = event_factory()
+    someone_elses = event_factory()
+    add_registration(dbsession, confirmed, RegistrationStatus.CONFIRMED, email="eleni@example.gr")
+    add_registration(dbsession, waiting, RegistrationStatus.WAITING, email="eleni@example.gr")
+    add_registration(dbsession, cancelled, RegistrationStatus.CANCELLED, email="eleni@example.gr")
+    add_registration(dbsession, someone_elses, RegistrationStatus.CONFIRMED, email="nikos@example.gr",
+                     name="Νίκος Άλλος")
+
+    response = testapp.get(personal_path(testapp, dbsession, "eleni@example.gr"))
+
+    found = vevents(response.body)
+    assert {uid: str(component["STATUS"]) for uid, component in found.items()} == {
+        f"event-{confirmed.id}@localhost": "CONFIRMED",
+        f"event-{waiting.id}@localhost": "TENTATIVE",
+        f"event-{cancelled.id}@localhost": "CANCELLED",
+    }
+    assert b"room-1" in response.body and b"room-2" not in response.body, "the join link comes with a seat"
+    assert "Νίκος" not in response.text and "nikos@" not in response.text
+    assert response.headers["Cache-Control"] == "private, max-age=900"
+    assert len(vobject.readOne(response.text).vevent_list) == 3
+    assert len(IcsCalendarStream.calendar_from_ics(response.text).events) == 3
+
+
+def test_a_tampered_personal_link_finds_nothing(testapp, dbsession, event_factory):
+    path = personal_path(testapp, dbsession, "eleni@example.gr")
+    key_id, signature = path.rsplit("/", 1)[1].removesuffix(".ics").split("-", 1)
+
+    testapp.get(f"/calendar/personal/{key_id}-{signature[:-2]}xy.ics", status=404)
+    testapp.get(f"/calendar/personal/{int(key_id) + 1}-{signature}.ics", status=404)
+    testapp.get("/calendar/personal/not-a-token.ics", status=404)
+
+
+def test_members_find_their_feed_on_my_events_and_can_replace_its_link(testapp, dbsession, logged_in):
+    member = logged_in(Role.MEMBER)
+    page = testapp.get("/events/my")
+    old_link = page.html.select_one("#personal-feed-url")["value"]
+    assert page.html.select_one(f"a[href='{old_link.replace('http://', 'webcal://')}']") is not None
+    testapp.get(old_link.replace("http://localhost", ""), status=200)
+
+    form = next(form for form in page.forms.values() if form.action == "/events/my/calendar-link")
+    form.submit(status=303)
+
+    testapp.get(old_link.replace("http://localhost", ""), status=404)
+    new_link = testapp.get("/events/my").html.select_one("#personal-feed-url")["value"]
+    assert new_link != old_link
+    assert member.email
+
+
+def test_the_confirmation_email_offers_the_personal_feed(testapp, event_factory, outbox):
+    event = event_factory()
+    form = testapp.get(f"/events/{event.slug}").forms["register-form"]
+    form["name"] = "Ελένη Μαρκάκη"
+    form["email"] = "eleni@example.gr"
+    form["consent"] = True
+    form.submit(status=303)
+
+    [confirmation] = outbox()
+    text = confirmation.get_body(("plain",)).get_content()
+    assert "webcal://localhost/calendar/personal/" in text
+
+
+def test_one_events_calendar_file_answers_conditional_requests_until_the_event_changes(
+        testapp, dbsession, event_factory):
+    event = event_factory()
+    first = testapp.get(f"/events/{event.slug}.ics")
+
+    testapp.get(f"/events/{event.slug}.ics", headers={"If-None-Match": first.headers["ETag"]}, status=304)
+    dbsession.rollback()
+    dbsession.get(Event, event.id).title_el = "Άλλος τίτλος"
+    dbsession.commit()
+    testapp.get(f"/events/{event.slug}.ics", headers={"If-None-Match": first.headers["ETag"]}, status=200)
+
+
+def test_rebuilding_an_unchanged_feed_gives_the_same_bytes_so_clients_keep_their_304(testapp, dbsession, event_factory):
+    event_factory()
+    first = testapp.get("/calendar.ics")
+    dbsession.rollback()
+    dbsession.execute(sa.text("DELETE FROM calendar_feeds"))
+    dbsession.commit()
+
+    assert testapp.get("/calendar.ics").body == first.body
+    assert b"X-PUBLISHED-TTL:PT1H" in first.body

@@ -150,7 +150,7 @@ def test_members_reach_only_their_account_pages(views):
 
     assert member_views == {
         "accounts.profile", "accounts.password", "accounts.email", "accounts.logout_others", "accounts.end_session",
-        "events.mine",
+        "events.mine", "events.mine_calendar_link",
     }
 
 
