@@ -13,6 +13,7 @@ from icalendar import Event as CalendarEvent
 from pyramid.request import Request
 
 from dimoskopio.i18n import centre_name, localizer_for
+from dimoskopio.markdown import markdown_to_text
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import local_timezone, place_text
 
@@ -52,7 +53,8 @@ def _vevent(request: Request, event: Event, locale_name: str, now: datetime.date
         component.add("dtstart", event.starts_at.astimezone(tz))
         component.add("dtend", event.ends_at.astimezone(tz))
     component.add("summary", title)
-    description = [event.localized("summary", locale_name), event.localized("description", locale_name)]
+    description = [event.localized("summary", locale_name),
+                   markdown_to_text(event.localized("description", locale_name))]
     if event.online_url and with_join_link:
         description.append(event.online_url)
     description.append(url)

@@ -345,3 +345,13 @@ def test_rebuilding_an_unchanged_feed_gives_the_same_bytes_so_clients_keep_their
 
     assert testapp.get("/calendar.ics").body == first.body
     assert b"X-PUBLISHED-TTL:PT1H" in first.body
+
+
+def test_the_description_is_plain_text_from_the_markdown_with_the_event_address(testapp, event_factory):
+    event = event_factory(description_el="Θα δούμε:\n\n- το **πρόβλημα**\n- τη [λύση](https://example.org)")
+
+    [parsed] = vobject.readOne(testapp.get("/calendar.ics").text).vevent_list
+
+    assert "το πρόβλημα\nτη λύση" in parsed.description.value
+    assert "**" not in parsed.description.value and "](" not in parsed.description.value
+    assert parsed.description.value.endswith(f"http://localhost/events/{event.slug}")
