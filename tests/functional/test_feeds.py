@@ -352,6 +352,6 @@ def test_the_description_is_plain_text_from_the_markdown_with_the_event_address(
 
     [parsed] = vobject.readOne(testapp.get("/calendar.ics").text).vevent_list
 
-    assert "το πρόβλημα\nτη λύση" in parsed.description.value
+    assert "- το πρόβλημα\n- τη λύση (https://example.org)" in parsed.description.value
     assert "**" not in parsed.description.value and "](" not in parsed.description.value
     assert parsed.description.value.endswith(f"http://localhost/events/{event.slug}")

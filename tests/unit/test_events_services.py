@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from dimoskopio.db import utcnow
 from dimoskopio.mail.models import OutboxMessage
-from dimoskopio.markdown import render_markdown
+from dimoskopio.markdown import markdown_to_text, render_markdown
 from dimoskopio.tasks import run_pending_tasks, task_request
 from events import services
 from events.charts import whole_number_ticks
@@ -1117,3 +1117,10 @@ def test_a_private_link_expires_long_after_its_event(dbsession, event_factory):
 
     assert services.registration_for_token(dbsession, SECRET, token, expiry) is not None
     assert services.registration_for_token(dbsession, SECRET, token, expiry + HOUR) is None
+
+
+def test_markdown_becomes_plain_text_without_its_inline_markup():
+    source = "## Πρόγραμμα\n\n- το **πρόβλημα** και *λίγο* `κώδικα`\n- [η λύση](https://example.org)\n- snake_case_name"
+
+    assert markdown_to_text(source) == (
+        "Πρόγραμμα\n\n- το πρόβλημα και λίγο κώδικα\n- η λύση (https://example.org)\n- snake_case_name")
