@@ -70,10 +70,12 @@ def _vevent(request: Request, event: Event, locale_name: str, now: datetime.date
     return component
 
 
-def event_vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime) -> CalendarEvent:
-    """The event as public feeds show it: no join link, no personal data."""
+def event_vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime,
+                 organizer: vCalAddress | None = None) -> CalendarEvent:
+    """The event as public feeds show it: no join link, no personal data. A feed passes the
+    organizer it made once (it is the same for every event)."""
     component = _vevent(request, event, locale_name, now, with_join_link=False)
-    component.add("organizer", _organizer(request, locale_name))
+    component.add("organizer", organizer or centre_organizer(request, locale_name))
     return component
 
 
@@ -84,7 +86,7 @@ def registration_vevent(request: Request, registration: Registration, locale_nam
     event = registration.event
     holds_seat = registration.holds_seat and event.status == EventStatus.PUBLISHED
     component = _vevent(request, event, locale_name, now, with_join_link=holds_seat)
-    component.add("organizer", _organizer(request, locale_name))
+    component.add("organizer", centre_organizer(request, locale_name))
     if event.status == EventStatus.CANCELLED or not registration.is_active:
         component["STATUS"] = vText("CANCELLED")
     elif not holds_seat or registration.status != RegistrationStatus.CONFIRMED:
@@ -92,7 +94,7 @@ def registration_vevent(request: Request, registration: Registration, locale_nam
     return component
 
 
-def _organizer(request: Request, locale_name: str) -> vCalAddress:
+def centre_organizer(request: Request, locale_name: str) -> vCalAddress:
     settings = request.registry.settings
     address = email.utils.parseaddr(settings["mail.sender"])[1]
     organizer = vCalAddress(f"mailto:{address}")
@@ -125,7 +127,7 @@ def add_timezone(request: Request, calendar: Calendar) -> None:
 def event_ics(request: Request, event: Event, now: datetime.datetime) -> bytes:
     """One public event as a calendar file (no personal data)."""
     component = _vevent(request, event, request.locale_name, now, with_join_link=False)
-    component.add("organizer", _organizer(request, request.locale_name))
+    component.add("organizer", centre_organizer(request, request.locale_name))
     return _calendar(request, "PUBLISH", [component]).to_ical()
 
 
@@ -134,7 +136,7 @@ def invitation(request: Request, registration: Registration, now: datetime.datet
     now = now or datetime.datetime.now(datetime.UTC)
     locale_name = registration.locale
     component = _vevent(request, registration.event, locale_name, now, with_join_link=True)
-    component.add("organizer", _organizer(request, locale_name))
+    component.add("organizer", centre_organizer(request, locale_name))
     attendee = vCalAddress(f"mailto:{registration.email}")
     attendee.params["cn"] = vText(registration.name)
     attendee.params["role"] = vText("REQ-PARTICIPANT")

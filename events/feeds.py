@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, centre_name, localizer_for
-from events.calendar import PRODID, add_timezone, event_vevent, registration_vevent
+from events.calendar import PRODID, add_timezone, centre_organizer, event_vevent, registration_vevent
 from events.models import (
     CalendarChange,
     CalendarEntry,
@@ -184,21 +184,24 @@ def _fingerprint(request: Request, event: Event, locale_name: str) -> str:
 def event_entries(request: Request, events: list[Event], locale_name: str) -> list[bytes]:
     """The VEVENT of each event, reused from storage where still right."""
     dbsession = request.dbsession
+    # Plain rows, not entities: a thousand entries load in a few milliseconds.
     stored = {
-        entry.event_id: entry for entry in dbsession.scalars(select(CalendarEntry).where(
-            CalendarEntry.locale == locale_name, CalendarEntry.event_id.in_([row.id for row in events]),
-        ))
+        event_id: (fingerprint, body) for event_id, fingerprint, body in dbsession.execute(
+            select(CalendarEntry.event_id, CalendarEntry.fingerprint, CalendarEntry.body).where(
+                CalendarEntry.locale == locale_name, CalendarEntry.event_id.in_([row.id for row in events]),
+            ))
     } if events else {}
     bodies, fresh = [], []
+    organizer = centre_organizer(request, locale_name)
     for row in events:
         fingerprint = _fingerprint(request, row, locale_name)
-        entry = stored.get(row.id)
-        if entry is not None and entry.fingerprint == fingerprint:
-            bodies.append(entry.body)
+        kept_fingerprint, kept_body = stored.get(row.id, (None, b""))
+        if kept_fingerprint == fingerprint:
+            bodies.append(kept_body)
             continue
         # Stamped with the event's last change: a rebuild of unchanged events is byte for byte the
         # same, so calendar apps keep getting 304s.
-        body = event_vevent(request, row, locale_name, row.updated_at).to_ical()
+        body = event_vevent(request, row, locale_name, row.updated_at, organizer).to_ical()
         bodies.append(body)
         fresh.append({"event_id": row.id, "locale": locale_name, "fingerprint": fingerprint, "body": body})
     if fresh:
