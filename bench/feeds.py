@@ -1,8 +1,8 @@
 """The all-events calendar feed with 1,000 events: built once and served from the shared cache.
 
-Ours: the first build through the app after an event changed (cold: the other events'
-VEVENTs come from their stored entries), a build from nothing stored at all (first_build), a
-cached GET (warm), a conditional GET (304), and the SQL queries of a cold build. Naive: a build
+Ours: the first build through the app with nothing stored (cold), a rebuild after one event
+changed (the other VEVENTs come from their stored entries), a cached GET (warm), a conditional
+GET (304), and the SQL queries of a cold build. Naive: a build
 that makes one icalendar.Event per event on every request (the events loaded, each turned into
 a VEVENT, the calendar serialized).
 """
@@ -128,18 +128,18 @@ def run() -> BenchResult:
             client.get("/calendar.ics")
 
         statements: list[str] = []
-        _edit_one_event(app)
+        _forget_built_feeds(app)
         record = lambda *args: statements.append(args[2])  # noqa: E731
         sa.event.listen(engine, "before_cursor_execute", record)
         client.get("/calendar.ics")
         sa.event.remove(engine, "before_cursor_execute", record)
 
-        cold_ms = round(median_ms(cold, 5), 1)
-        first_build_ms = round(median_ms(first_build, 3), 1)
+        rebuild_ms = round(median_ms(cold, 5), 1)
+        cold_ms = round(median_ms(first_build, 3), 1)
         etag = client.get("/calendar.ics").headers["ETag"]
         ours = {
             "cold_ms": cold_ms,
-            "first_build_ms": first_build_ms,
+            "rebuild_after_edit_ms": rebuild_ms,
             "warm_ms": round(median_ms(lambda: client.get("/calendar.ics"), 30), 2),
             "conditional_ms": round(median_ms(
                 lambda: client.get("/calendar.ics", headers={"If-None-Match": etag}, status=304), 30), 2),

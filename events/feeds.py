@@ -11,16 +11,15 @@ import base64
 import datetime
 import hashlib
 import hmac
-import itertools
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from icalendar import Calendar, vDuration
 from pyramid.request import Request
-from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import utcnow
@@ -35,7 +34,6 @@ from events.models import (
     Event,
     EventStatus,
     Registration,
-    Series,
     Topic,
     Venue,
     event_topics,
@@ -46,22 +44,14 @@ from events.services import local_timezone
 FEED_HISTORY = datetime.timedelta(days=90)
 REFRESH_INTERVAL = datetime.timedelta(hours=1)
 FEED_LANGUAGES = ("el", "en")
-CALENDAR_MODELS = (Event, Venue, Category, Topic, Series)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_calendar_change(session: Session, flush_context: Any) -> None:
-    """A flush that changed what feeds show starts a new generation (in the same transaction)."""
-    for instance in itertools.chain(session.new, session.deleted, session.dirty):
-        if isinstance(instance, CALENDAR_MODELS) and (
-            instance in session.new or instance in session.deleted or session.is_modified(instance)
-        ):
-            session.execute(insert(CalendarChange).values(changed_at=utcnow()))
-            return
-
-
-def generation(dbsession: Session) -> int:
-    return dbsession.scalar(select(func.max(CalendarChange.id))) or 0
+def generation(dbsession: Session) -> str:
+    """The calendar's state: how many changes are committed, and the newest. Both, because on
+    PostgreSQL ids are taken at insert, not at commit: a change committed after a later-numbered
+    one leaves the newest id alone but adds to the count."""
+    count, newest = dbsession.execute(select(func.count(), func.max(CalendarChange.id))).one()
+    return f"{count}:{newest or 0}"
 
 
 @dataclass
@@ -132,7 +122,9 @@ def venue_feed(request: Request, venue: Venue) -> Feed:
 def feed_events(dbsession: Session, feed: Feed, now: datetime.datetime) -> list[Event]:
     """Public events of the feed from FEED_HISTORY ago onward; cancelled ones stay (so that
     calendars remove them), drafts never appear. A fixed number of queries, however many."""
-    query = select(Event).where(Event.status != EventStatus.DRAFT, Event.ends_at >= now - FEED_HISTORY)
+    # Topics and series are not in a VEVENT; loading them would add a query per 500 events.
+    query = select(Event).options(raiseload(Event.topics), raiseload(Event.series)).where(
+        Event.status != EventStatus.DRAFT, Event.ends_at >= now - FEED_HISTORY)
     if feed.condition is not None:
         query = query.where(feed.condition)
     return list(dbsession.scalars(query.order_by(Event.starts_at, Event.id)).unique())
@@ -152,9 +144,8 @@ def calendar_header(request: Request, name: str, description: str) -> Calendar:
     return calendar
 
 
-def build_feed(request: Request, feed: Feed, locale_name: str,
-               now: datetime.datetime) -> tuple[bytes, datetime.datetime]:
-    """The feed's iCalendar text, and when its newest event last changed. Each event's VEVENT
+def build_feed(request: Request, feed: Feed, locale_name: str, now: datetime.datetime) -> bytes:
+    """The feed's iCalendar text. Each event's VEVENT
     comes from its stored entry when nothing it shows has changed; only the others are written
     (and stored) now. A fixed number of queries, however many events."""
     events = feed_events(request.dbsession, feed, now)
@@ -163,8 +154,7 @@ def build_feed(request: Request, feed: Feed, locale_name: str,
     envelope = calendar.to_ical()
     end = b"END:VCALENDAR\r\n"
     entries = event_entries(request, events, locale_name)
-    last_modified = max((row.updated_at for row in events), default=now)
-    return envelope[: -len(end)] + b"".join(entries) + end, last_modified
+    return envelope[: -len(end)] + b"".join(entries) + end
 
 
 def _fingerprint(request: Request, event: Event, locale_name: str) -> str:
@@ -229,26 +219,29 @@ class BuiltFeed:
 
 
 def cached_feed(request: Request, feed: Feed, locale_name: str) -> BuiltFeed:
-    """The feed from the shared cache if it was built from the current generation today, else
-    built now and stored for every app server."""
+    """The feed from the shared cache if it was built from the current calendar state today,
+    else built now and stored for every app server. Last-Modified moves only when the bytes do."""
     dbsession = request.dbsession
     now = utcnow()
-    key = f"{feed.key}:{locale_name}:{now.astimezone(local_timezone(request)).date().isoformat()}"
-    current = generation(dbsession)
+    key = f"{feed.key}:{locale_name}"
+    # The day is part of the state: the window of the last 90 days moves on every day.
+    current = f"{generation(dbsession)}:{now.astimezone(local_timezone(request)).date().isoformat()}"
     stored = dbsession.get(CalendarFeed, key)
     if stored is not None and stored.generation == current:
         return BuiltFeed(stored.body, stored.etag, stored.last_modified)
-    body, last_modified = build_feed(request, feed, locale_name, now)
-    built = BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], last_modified)
+    body = build_feed(request, feed, locale_name, now)
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    unchanged = stored is not None and stored.etag == etag
+    built = BuiltFeed(body, etag, stored.last_modified if unchanged else now.replace(microsecond=0))
     _store(dbsession, key, current, built)
     return built
 
 
-def _store(dbsession: Session, key: str, current: int, built: BuiltFeed) -> None:
+def _store(dbsession: Session, key: str, current: str, built: BuiltFeed) -> None:
     # Two servers may build the same feed at once; either copy will do.
     try:
         with dbsession.begin_nested():
-            dbsession.execute(delete(CalendarFeed).where(CalendarFeed.key.startswith(key.rsplit(":", 1)[0])))
+            dbsession.execute(delete(CalendarFeed).where(CalendarFeed.key == key))
             dbsession.add(CalendarFeed(key=key, generation=current, body=built.body, etag=built.etag,
                                        last_modified=built.last_modified))
     except IntegrityError:
@@ -320,7 +313,10 @@ def build_personal_feed(request: Request, key: CalendarKey, locale_name: str, no
         localizer.translate(_("The events you registered for.")),
     )
     for registration in personal_registrations(request.dbsession, key.email, now):
-        calendar.add_component(registration_vevent(request, registration, locale_name, now))
+        # Stamped with the last change of the registration or its event: an unchanged feed keeps
+        # its ETag, so calendar apps polling it get 304s.
+        stamp = max(registration.updated_at, registration.event.updated_at)
+        calendar.add_component(registration_vevent(request, registration, locale_name, stamp))
     add_timezone(request, calendar)
     return calendar.to_ical()
 

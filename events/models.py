@@ -3,6 +3,7 @@
 import datetime
 import decimal
 import enum
+import itertools
 from typing import Any
 
 from sqlalchemy import (
@@ -19,8 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    insert,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
 from dimoskopio.db import Base, utcnow
@@ -429,11 +432,11 @@ class CalendarFeed(Base):
     __tablename__ = "calendar_feeds"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    generation: Mapped[int]
+    # The calendar state it was built from (see events.feeds.generation) and the day.
+    generation: Mapped[str] = mapped_column(String(80))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     etag: Mapped[str] = mapped_column(String(64))
     last_modified: Mapped[datetime.datetime]
-    built_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
 
 class CalendarKey(Base):
@@ -457,3 +460,18 @@ class CalendarEntry(Base):
     locale: Mapped[str] = mapped_column(String(5), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# What public calendar feeds show; a flush that changes any of these starts a new calendar state.
+CALENDAR_MODELS = (Event, Venue, Category, Topic, Series)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_calendar_change(session: Session, flush_context: Any) -> None:
+    """Record, in the same transaction, that feeds built before this flush are out of date."""
+    for instance in itertools.chain(session.new, session.deleted, session.dirty):
+        if isinstance(instance, CALENDAR_MODELS) and (
+            instance in session.new or instance in session.deleted or session.is_modified(instance)
+        ):
+            session.execute(insert(CalendarChange).values(changed_at=utcnow()))
+            return

@@ -772,6 +772,20 @@ def record_changes(request: Request, event: Event, before: dict[str, Any]) -> li
     return schedule_changes
 
 
+def place_of(venue: Venue) -> tuple[Any, ...]:
+    """What of a venue a calendar shows (LOCATION and GEO)."""
+    return (venue.name, venue.address, venue.latitude, venue.longitude)
+
+
+def venue_moved(dbsession: Session, venue: Venue, now: datetime.datetime) -> None:
+    """A venue's name, address or position changed: the place of its coming events changed, so
+    calendars must take up the new version (SEQUENCE rises, as for any change of place)."""
+    dbsession.execute(
+        update(Event).where(Event.venue_id == venue.id, Event.ends_at > now)
+        .values(sequence=Event.sequence + 1, updated_at=now)
+    )
+
+
 def queue_notice(request: Request, event: Event, template: str, context: dict[str, Any]) -> EventNotice:
     """Record a notice to everyone registered and send it after commit (the sweep sends it
     should queueing fail)."""

@@ -599,6 +599,7 @@ def taxonomy_edit(request: Request) -> Any:
         request.response.status = 400
         return context
     target = row or model()
+    place_before = services.place_of(target) if isinstance(target, Venue) and row is not None else None
     for field in form:
         value = field.data.strip() if isinstance(field.data, str) else field.data
         setattr(target, field.name, (value or None) if field.name.endswith("_en") else value)
@@ -608,6 +609,8 @@ def taxonomy_edit(request: Request) -> Any:
     if hasattr(model, "position"):
         target.position = form.position.data or 0
     request.dbsession.add(target)
+    if place_before is not None and services.place_of(target) != place_before:
+        services.venue_moved(request.dbsession, target, utcnow())
     request.flash_message(_("Saved."))
     return HTTPSeeOther(request.route_path("admin.events.taxonomy", kind=kind))
 

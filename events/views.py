@@ -19,7 +19,7 @@ from dimoskopio.web import requested_page
 from events import feeds, services
 from events.calendar import event_ics, google_calendar_link, invitation
 from events.display import structured_data
-from events.feed_views import feed_response
+from events.feed_views import FEED_MAX_AGE, feed_response
 from events.forms import FeedbackForm, registration_form
 from events.models import (
     EVENT_LANGUAGE_LABELS,
@@ -212,7 +212,11 @@ def ics(request: Request) -> Response:
     # Stamped with the event's last change, so that an unchanged event keeps its ETag.
     body = event_ics(request, event, event.updated_at)
     built = feeds.BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], event.updated_at)
-    return feed_response(request, built, f"{event.slug}.ics")
+    response = feed_response(request, built, f"{event.slug}.ics")
+    # A download for one person, in their language (the cookie's): no shared caching.
+    response.content_disposition = f'attachment; filename="{event.slug}.ics"'
+    response.cache_control = f"private, max-age={FEED_MAX_AGE}"
+    return response
 
 
 def _details_from_form(request: Request, form: Any) -> RegistrantDetails:

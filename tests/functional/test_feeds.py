@@ -355,3 +355,19 @@ def test_the_description_is_plain_text_from_the_markdown_with_the_event_address(
     assert "- το πρόβλημα\n- τη λύση (https://example.org)" in parsed.description.value
     assert "**" not in parsed.description.value and "](" not in parsed.description.value
     assert parsed.description.value.endswith(f"http://localhost/events/{event.slug}")
+
+
+def test_a_venue_that_changes_its_address_raises_the_sequence_of_its_coming_events(
+        testapp, dbsession, event_factory, places, logged_in):
+    coming = event_factory(venue_id=places["hub"].id)
+    logged_in(Role.STAFF)
+    page = testapp.get(f"/admin/events/venues/{places['hub'].id}")
+    form = next(form for form in page.forms.values() if "address" in form.fields)
+    form["address"] = "Πλατεία Ελευθερίας 2, Ηράκλειο"
+    form.submit(status=303)
+
+    [parsed] = vobject.readOne(testapp.get("/calendar.ics").text).vevent_list
+
+    assert parsed.sequence.value == "1"
+    assert parsed.location.value == "Δημοσκόπιο, αίθουσα Α, Πλατεία Ελευθερίας 2, Ηράκλειο"
+    assert coming.id

@@ -2,7 +2,7 @@
 
 Revision ID: de7a46d0859b
 Revises: b2ca391384bb
-Create Date: 2026-11-27 13:29:30.254649
+Create Date: 2026-11-27 13:47:06.244582
 """
 
 from alembic import op
@@ -25,11 +25,10 @@ def upgrade() -> None:
     )
     op.create_table('calendar_feeds',
     sa.Column('key', sa.String(length=200), nullable=False),
-    sa.Column('generation', sa.Integer(), nullable=False),
+    sa.Column('generation', sa.String(length=80), nullable=False),
     sa.Column('body', sa.LargeBinary(), nullable=False),
     sa.Column('etag', sa.String(length=64), nullable=False),
     sa.Column('last_modified', dimoskopio.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('built_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_calendar_feeds'))
     )
     op.create_table('calendar_keys',
