@@ -117,11 +117,14 @@ def _calendar(request: Request, method: str, components: Iterable[CalendarEvent]
 def add_timezone(request: Request, calendar: Calendar) -> None:
     """The centre's VTIMEZONE, with yearly rules where the zone has them."""
     tz = local_timezone(request)
-    recurring = recurring_vtimezone(str(tz), datetime.datetime.now(tz).year)
-    if recurring is not None:
-        calendar.subcomponents.insert(0, recurring)
-    else:
-        calendar.add_missing_timezones()
+    year = datetime.datetime.now(tz).year
+    recurring = recurring_vtimezone(str(tz), year)
+    if recurring is None:
+        # Dated changes for the feeds' window and a few years ahead (feeds add their events as
+        # text, so icalendar cannot find the zones they use by itself).
+        recurring = Timezone.from_tzinfo(tz, first_date=datetime.date(year - 1, 1, 1),
+                                         last_date=datetime.date(year + 5, 1, 1))
+    calendar.subcomponents.insert(0, recurring)
 
 
 def event_ics(request: Request, event: Event, now: datetime.datetime) -> bytes:

@@ -110,7 +110,7 @@ def _link(request: Request, label: Any, route_name: str, **kw: Any) -> FeedLink:
     """A feed's absolute address on the public base URL, in the reader's language, and its webcal:// twin."""
     query = {"lang": "en"} if request.locale_name == "en" else {}
     url = request.public_url(route_name, _query=query, **kw)
-    return FeedLink(request.localizer.translate(label), url, "webcal://" + url.split("://", 1)[1])
+    return FeedLink(request.localizer.translate(label), url, feeds.webcal(url))
 
 
 def feed_links(request: Request) -> list[FeedLink]:

@@ -17,10 +17,11 @@ from typing import Any
 
 from icalendar import Calendar, vDuration
 from pyramid.request import Request
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, raiseload
 
+from dimoskopio.accounts.models import User
 from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, centre_name, localizer_for
@@ -44,6 +45,9 @@ from events.services import local_timezone
 FEED_HISTORY = datetime.timedelta(days=90)
 REFRESH_INTERVAL = datetime.timedelta(hours=1)
 FEED_LANGUAGES = ("el", "en")
+# Raise when the way a VEVENT or a feed is written changes: stored copies of the old form are
+# then rebuilt instead of being served until their events change.
+FEED_FORMAT = 1
 
 
 def generation(dbsession: Session) -> str:
@@ -163,7 +167,7 @@ def _fingerprint(request: Request, event: Event, locale_name: str) -> str:
     venue = event.venue
     category = event.category
     parts = (
-        event.updated_at.isoformat(), locale_name, settings["dimoskopio.base_url"],
+        FEED_FORMAT, event.updated_at.isoformat(), locale_name, settings["dimoskopio.base_url"],
         settings["dimoskopio.centre_name"], settings["mail.sender"], settings["dimoskopio.timezone"],
         (venue.name, venue.address, str(venue.latitude), str(venue.longitude)) if venue else None,
         category.localized("name", locale_name) if category else None,
@@ -225,7 +229,7 @@ def cached_feed(request: Request, feed: Feed, locale_name: str) -> BuiltFeed:
     now = utcnow()
     key = f"{feed.key}:{locale_name}"
     # The day is part of the state: the window of the last 90 days moves on every day.
-    current = f"{generation(dbsession)}:{now.astimezone(local_timezone(request)).date().isoformat()}"
+    current = f"{FEED_FORMAT}:{generation(dbsession)}:{now.astimezone(local_timezone(request)).date().isoformat()}"
     stored = dbsession.get(CalendarFeed, key)
     if stored is not None and stored.generation == current:
         return BuiltFeed(stored.body, stored.etag, stored.last_modified)
@@ -293,10 +297,12 @@ def revoke_personal_feed(dbsession: Session, email: str) -> None:
 
 
 def personal_registrations(dbsession: Session, email: str, now: datetime.datetime) -> list[Registration]:
+    """The person's registrations: by their email, and those made from their account."""
+    account = select(User.id).where(User.email == email).scalar_subquery()
     return list(dbsession.scalars(
         select(Registration).join(Registration.event)
-        .where(Registration.email == email, Event.status != EventStatus.DRAFT,
-               Event.ends_at >= now - FEED_HISTORY)
+        .where(or_(Registration.email == email, Registration.user_id == account),
+               Event.status != EventStatus.DRAFT, Event.ends_at >= now - FEED_HISTORY)
         .order_by(Event.starts_at, Registration.id)
     ).unique())
 

@@ -371,3 +371,27 @@ def test_a_venue_that_changes_its_address_raises_the_sequence_of_its_coming_even
     assert parsed.sequence.value == "1"
     assert parsed.location.value == "Δημοσκόπιο, αίθουσα Α, Πλατεία Ελευθερίας 2, Ηράκλειο"
     assert coming.id
+
+
+def test_a_centre_in_a_zone_without_last_sunday_rules_still_describes_its_zone(make_app, event_factory):
+    event_factory()
+    client = make_app(**{"dimoskopio.timezone": "America/New_York"})
+
+    body = client.get("/calendar.ics").body
+
+    calendar = icalendar.Calendar.from_ical(body)
+    assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == ["America/New_York"]
+    [parsed] = vobject.readOne(body.decode()).vevent_list
+    assert parsed.dtstart.value.utcoffset() in (datetime.timedelta(hours=-5), datetime.timedelta(hours=-4))
+
+
+def test_a_members_feed_includes_registrations_made_from_the_account_under_another_address(
+        testapp, dbsession, event_factory, logged_in):
+    member = logged_in(Role.MEMBER)
+    event = event_factory()
+    add_registration(dbsession, event, RegistrationStatus.CONFIRMED, email="old-address@example.gr",
+                     user_id=member.id)
+
+    link = testapp.get("/events/my").html.select_one("#personal-feed-url")["value"]
+
+    assert list(vevents(testapp.get(link.replace("http://localhost", "")).body)) == [f"event-{event.id}@localhost"]
