@@ -86,3 +86,25 @@ def scratch_postgresql(prefix: str) -> Iterator[str]:
             ), {"name": name})
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def scratch_app(directory: Path) -> Any:
+    """The application on a new, migrated SQLite database in `directory` (a benchmark's own)."""
+    from dimoskopio import main
+    from dimoskopio.cli import migrate
+
+    url = f"sqlite:///{directory / 'bench.sqlite'}"
+    engine = sa.create_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return main({}, **{
+        "sqlalchemy.url": url,
+        "dimoskopio.secret": "bench-secret",
+        "dimoskopio.var_dir": str(directory),
+        "jinja2.directories": str(ROOT / "templates"),
+        "mail.file_dir": str(directory / "mail"),
+        "huey.sqlite_path": str(directory / "huey.sqlite"),
+    })

@@ -19,29 +19,11 @@ from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 from sqlalchemy import delete, select
 
-from bench.common import BenchResult, median_ms
-from dimoskopio import main
-from dimoskopio.cli import migrate
+from bench.common import BenchResult, median_ms, scratch_app
 from dimoskopio.db import get_tm_session, utcnow
 from events.models import CalendarEntry, CalendarFeed, Category, Event, EventStatus, Venue
 
-ROOT = Path(__file__).resolve().parent.parent
 EVENTS = 1000
-
-
-def _app(directory: Path) -> Any:
-    url = f"sqlite:///{directory / 'bench.sqlite'}"
-    engine = sa.create_engine(url)
-    migrate(engine)
-    engine.dispose()
-    return main({}, **{
-        "sqlalchemy.url": url,
-        "dimoskopio.secret": "bench-secret",
-        "dimoskopio.var_dir": str(directory),
-        "jinja2.directories": str(ROOT / "templates"),
-        "mail.file_dir": str(directory / "mail"),
-        "huey.sqlite_path": str(directory / "huey.sqlite"),
-    })
 
 
 def _events(app: Any) -> None:
@@ -111,7 +93,7 @@ def _edit_one_event(app: Any) -> None:
 
 def run() -> BenchResult:
     with tempfile.TemporaryDirectory() as scratch:
-        app = _app(Path(scratch))
+        app = scratch_app(Path(scratch))
         _events(app)
         client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
         engine = app.registry["db_engine"]

@@ -15,14 +15,11 @@ import transaction
 import webtest
 from sqlalchemy import func, select
 
-from bench.common import BenchResult, median_ms
-from dimoskopio import main
-from dimoskopio.cli import migrate
+from bench.common import BenchResult, median_ms, scratch_app
 from dimoskopio.db import get_tm_session, utcnow
 from dimoskopio.seed import run_seeders
 from events.models import Event, EventStatus, Registration
 
-ROOT = Path(__file__).resolve().parent.parent
 STAFF_EMAIL = "staff@dimoskopio.example"
 STAFF_PASSWORD = "dimoskopio-staff"  # noqa: S105 - the demo account the seed creates
 REPEAT = 15
@@ -30,18 +27,7 @@ REPEAT = 15
 
 @contextmanager
 def seeded_app(directory: Path, scale: float) -> Iterator[Any]:
-    url = f"sqlite:///{directory / 'bench.sqlite'}"
-    engine = sa.create_engine(url)
-    migrate(engine)
-    engine.dispose()
-    app = main({}, **{
-        "sqlalchemy.url": url,
-        "dimoskopio.secret": "bench-secret",
-        "dimoskopio.var_dir": str(directory),
-        "jinja2.directories": str(ROOT / "templates"),
-        "mail.file_dir": str(directory / "mail"),
-        "huey.sqlite_path": str(directory / "huey.sqlite"),
-    })
+    app = scratch_app(directory)
     registry = app.registry
     manager = transaction.TransactionManager(explicit=True)
     session = get_tm_session(registry["dbsession_factory"], manager)
