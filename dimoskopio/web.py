@@ -1,7 +1,11 @@
 """Shared web pieces: template helpers, home page, language switch, health check, error pages."""
 
+import csv
 import datetime
+import io
+import itertools
 import logging
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -75,6 +79,26 @@ def requested_page(request: Request) -> int:
 
 def page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
+
+
+# Spreadsheets run a cell starting with one of these as a formula ("CSV injection", OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """A cell that spreadsheets show as text: a leading apostrophe defuses a formula."""
+    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Response:
+    """A CSV file to download: every cell defused, UTF-8 with a byte order mark so that Excel
+    reads it as UTF-8 (and shows the Greek)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in itertools.chain([header], rows):
+        writer.writerow([csv_safe(cell) for cell in row])
+    return Response(body=buffer.getvalue().encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
+                    content_disposition=f'attachment; filename="{filename}"')
 
 
 # The largest id an integer column holds (PostgreSQL); a larger one in a URL names no row.

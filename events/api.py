@@ -5,9 +5,7 @@ touch the cookie session (nor the locale, which may look up the logged-in user),
 cookie and shared caches may keep them. Error messages are plain English: they are for programmers.
 """
 
-import csv
 import datetime
-import io
 import json
 import logging
 import re
@@ -23,7 +21,7 @@ from pyramid.view import exception_view_config, notfound_view_config, view_confi
 
 from dimoskopio.db import utcnow
 from dimoskopio.markdown import render_markdown
-from dimoskopio.web import MAX_PAGE, page_count
+from dimoskopio.web import MAX_PAGE, csv_download, page_count
 from events.models import SLUG_MAX_LENGTH, Event, EventLanguage, EventStatus
 from events.services import (
     FIRST_DAY,
@@ -57,15 +55,6 @@ CSV_COLUMNS = (
     "slug", "title_el", "title_en", "category", "topics", "starts_at", "ends_at", "all_day", "venue",
     "address", "online", "status", "capacity", "seats_left", "url",
 )
-# Spreadsheets run a cell starting with one of these as a formula ("CSV injection", OWASP).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: str) -> str:
-    """A cell that spreadsheets show as text: a leading apostrophe defuses a formula."""
-    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
-
-
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -346,14 +335,8 @@ def events_csv(request: Request) -> Response:
         raise ApiError(400, "bad_request",
                        f"More than {CSV_MAX_ROWS} events match; narrow the dates with 'from' and 'to'.")
     counts = counts_for(request.dbsession, (event.id for event in events))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for event in events:
-        writer.writerow([csv_safe(cell) for cell in _csv_row(request, event, counts[event.id].taken, tz)])
-    # The byte order mark makes Excel read the file as UTF-8 (and show the Greek).
-    response = Response(body=buffer.getvalue().encode("utf-8-sig"), content_type="text/csv", charset="utf-8")
-    response.content_disposition = 'attachment; filename="events.csv"'
+    response = csv_download("events.csv", CSV_COLUMNS,
+                            (_csv_row(request, event, counts[event.id].taken, tz) for event in events))
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.cache_control = f"public, max-age={CACHE_SECONDS}"
     return response

@@ -1,8 +1,6 @@
 """Staff screens for events: the list, editing, registrations, check-in, exports and charts."""
 
-import csv
 import datetime
-import io
 from typing import Any
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
@@ -15,9 +13,8 @@ from wtforms import SelectChoice
 from dimoskopio.db import fold_text, folded, utcnow
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
-from dimoskopio.web import object_or_404, page_count, requested_page
+from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
 from events import charts, services
-from events.api import csv_safe
 from events.forms import (
     CategoryForm,
     EventForm,
@@ -420,32 +417,22 @@ def registrations_csv(request: Request) -> Response:
     asked = [str(question.id) for question in questions]
     # Answers to questions deleted since then stay in the export, in columns of their own.
     deleted = sorted({key for row in rows for key in (row.answers or {})} - set(asked))
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([translate(label) for label in (
+    header = [translate(label) for label in (
         _("Name"), _("Email"), _("Organisation"), _("Role"), _("Status"), _("Registered"), _("Checked in"),
         _("Newsletter"), _("Consent"), _("Source"),
-    )] + [csv_safe(question.label_el) for question in questions] + [
+    )] + [question.label_el for question in questions] + [
         translate(_("Deleted question ${number}", mapping={"number": key})) for key in deleted
-    ])
-    for row in rows:
-        answers = row.answers or {}
-        writer.writerow([csv_safe(value) for value in (
-            row.name, row.email, row.organisation, translate(ATTENDEE_ROLE_LABELS[row.role]),
-            translate(REGISTRATION_STATUS_LABELS[row.status]),
-            row.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-            row.checked_in_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if row.checked_in_at else "",
-            translate(_("Yes")) if row.newsletter_opt_in else translate(_("No")),
-            f"{row.consent_at.astimezone(tz):%Y-%m-%d %H:%M} ({row.consent_version})" if row.consent_at else "",
-            row.source.value,
-        )] + [csv_safe(_answer_text(answers.get(key))) for key in asked + deleted])
-    return Response(
-        body=buffer.getvalue().encode("utf-8"),
-        content_type="text/csv",
-        charset="utf-8",
-        content_disposition=f'attachment; filename="{event.slug}-registrations.csv"',
-    )
+    ]
+    rows_out = ([
+        row.name, row.email, row.organisation, translate(ATTENDEE_ROLE_LABELS[row.role]),
+        translate(REGISTRATION_STATUS_LABELS[row.status]),
+        row.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        row.checked_in_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if row.checked_in_at else "",
+        translate(_("Yes")) if row.newsletter_opt_in else translate(_("No")),
+        f"{row.consent_at.astimezone(tz):%Y-%m-%d %H:%M} ({row.consent_version})" if row.consent_at else "",
+        row.source.value,
+    ] + [_answer_text((row.answers or {}).get(key)) for key in asked + deleted] for row in rows)
+    return csv_download(f"{event.slug}-registrations.csv", header, rows_out)
 
 
 def _answer_text(value: Any) -> str:

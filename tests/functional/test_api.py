@@ -16,6 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from dimoskopio.db import utcnow
+from dimoskopio.web import csv_safe
 from events import api
 from events.models import (
     Category,
@@ -622,4 +623,4 @@ def test_the_csv_refuses_more_rows_than_its_cap(testapp, event_factory, monkeypa
     ("", ""),
 ])
 def test_csv_safe_defuses_only_cells_that_start_a_formula(value, safe):
-    assert api.csv_safe(value) == safe
+    assert csv_safe(value) == safe

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
 from dimoskopio.tasks import run_pending_tasks
-from events.api import csv_safe
+from dimoskopio.web import csv_safe
 from events.display import when_text
 from events.models import (
     Category,
