@@ -30,7 +30,7 @@ from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import fold_text, folded
 from dimoskopio.i18n import transliterate
 from dimoskopio.mail import send_email
-from dimoskopio.web import MAX_ID
+from dimoskopio.web import MAX_ID, page_count
 from events.models import (
     ACTIVE_STATUSES,
     SEAT_HOLDING,
@@ -995,9 +995,10 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def filtered_events(filters: EventFilters, tz: ZoneInfo) -> Select[Any]:
-    """Public events matching the filters (order and time window are the caller's)."""
-    query = select(Event).where(Event.status != EventStatus.DRAFT)
+def filtered_events(filters: EventFilters, tz: ZoneInfo, include_drafts: bool = False) -> Select[Any]:
+    """Events matching the filters, public ones only unless staff ask for drafts too (order and
+    time window are the caller's)."""
+    query = select(Event) if include_drafts else select(Event).where(Event.status != EventStatus.DRAFT)
     if filters.category:
         query = query.join(Event.category).where(Category.slug == filters.category)
     if filters.topic:
@@ -1053,7 +1054,7 @@ class EventPage:
 
 def paged_events(dbsession: Session, query: Select[Any], page: int, per_page: int) -> EventPage:
     events, total = page_of(dbsession, query, page, per_page)
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     if not events and total:
         # A page past the end (an old link, a shorter list now) shows the last page instead.
         page = pages

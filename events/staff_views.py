@@ -7,10 +7,10 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import SelectChoice
 
-from dimoskopio.db import fold_text, folded, utcnow
+from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
@@ -81,20 +81,16 @@ def event_list(request: Request) -> dict[str, Any]:
     when = request.GET.get("when", "upcoming")
     when = when if when in WHEN_FILTERS else "upcoming"
     category = request.GET.get("category", "")[:80]
-    query = select(Event)
+    query = services.filtered_events(services.EventFilters(q=q, category=category),
+                                     services.local_timezone(request), include_drafts=True)
     if status in EventStatus.__members__.values():
         query = query.where(Event.status == EventStatus(status))
     else:
         status = ""
-    if category:
-        query = query.join(Event.category).where(Category.slug == category)
-    for term in fold_text(q).split()[:8]:
-        query = query.where(folded(Event.title_el).contains(term, autoescape=True)
-                            | folded(func.coalesce(Event.title_en, "")).contains(term, autoescape=True))
     if when == "upcoming":
-        query = query.where(Event.ends_at > now).order_by(Event.starts_at, Event.id)
+        query = services.upcoming(query, now)
     elif when == "past":
-        query = query.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
+        query = services.past(query, now)
     else:
         query = query.order_by(Event.starts_at.desc(), Event.id.desc())
     listing = services.paged_events(request.dbsession, query, requested_page(request), EVENTS_PER_PAGE)
