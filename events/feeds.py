@@ -91,36 +91,30 @@ def all_events_feed(request: Request) -> Feed:
     )
 
 
-def category_feed(request: Request, category: Category) -> Feed:
+def _part_feed(request: Request, key: str, part_names: dict[str, str], condition: Any) -> Feed:
+    """A feed of part of the calendar, named "<centre>: <part>"."""
     base = all_events_feed(request)
     return Feed(
-        key=f"category:{category.slug}",
-        names={locale_name: f"{base.names[locale_name]}: {name}" for locale_name, name in
-               _names(category, "name").items()},
+        key=key,
+        names={locale_name: f"{base.names[locale_name]}: {part_names[locale_name]}" for locale_name in FEED_LANGUAGES},
         descriptions=base.descriptions,
-        condition=Event.category_id == category.id,
+        condition=condition,
     )
+
+
+def category_feed(request: Request, category: Category) -> Feed:
+    return _part_feed(request, f"category:{category.slug}", _names(category, "name"),
+                      Event.category_id == category.id)
 
 
 def topic_feed(request: Request, topic: Topic) -> Feed:
-    base = all_events_feed(request)
-    return Feed(
-        key=f"topic:{topic.slug}",
-        names={locale_name: f"{base.names[locale_name]}: {name}" for locale_name, name in
-               _names(topic, "name").items()},
-        descriptions=base.descriptions,
-        condition=Event.id.in_(select(event_topics.c.event_id).where(event_topics.c.topic_id == topic.id)),
-    )
+    return _part_feed(request, f"topic:{topic.slug}", _names(topic, "name"), Event.id.in_(
+        select(event_topics.c.event_id).where(event_topics.c.topic_id == topic.id)))
 
 
 def venue_feed(request: Request, venue: Venue) -> Feed:
-    base = all_events_feed(request)
-    return Feed(
-        key=f"venue:{venue.id}",
-        names={locale_name: f"{base.names[locale_name]}: {venue.name}" for locale_name in FEED_LANGUAGES},
-        descriptions=base.descriptions,
-        condition=Event.venue_id == venue.id,
-    )
+    return _part_feed(request, f"venue:{venue.id}", dict.fromkeys(FEED_LANGUAGES, venue.name),
+                      Event.venue_id == venue.id)
 
 
 def feed_events(dbsession: Session, feed: Feed, now: datetime.datetime) -> list[Event]:
