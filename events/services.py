@@ -652,6 +652,8 @@ def save_feedback(dbsession: Session, registration: Registration, rating: int, u
 # Emails that carry the calendar file (a change or a cancellation updates the person's calendar),
 # and those that also carry the check-in QR code.
 QR_TEMPLATES = frozenset({"registration-confirmed", "seat-confirmed", "event-reminder"})
+# Emails that offer the person's own calendar feed (its key is made for them then, not on every page).
+PERSONAL_FEED_TEMPLATES = frozenset({"registration-confirmed", "registration-waiting", "seat-confirmed"})
 CALENDAR_TEMPLATES = QR_TEMPLATES | {"event-changed", "event-cancelled", "registration-cancelled"}
 
 REGISTRATION_TEMPLATES = {
@@ -679,8 +681,6 @@ def checkin_url(request: Request, registration: Registration) -> str:
 
 def registration_context(request: Request, registration: Registration) -> dict[str, Any]:
     """What every email and page about one registration may show."""
-    from events import feeds  # feeds build on this module
-
     secret = request.registry.settings["dimoskopio.secret"]
     token = manage_token(secret, registration)
     return {
@@ -691,7 +691,6 @@ def registration_context(request: Request, registration: Registration) -> dict[s
         "event_url": request.public_url("events.detail", slug=registration.event.slug),
         "events_url": request.public_url("events.index"),
         "place": place_text(registration.event),
-        "personal_feed_url": feeds.webcal(feeds.personal_feed_url(request, registration.email)),
         "position": waiting_position(request.dbsession, registration),
     }
 
@@ -719,9 +718,14 @@ def notify_registration(request: Request, registration: Registration, template: 
     for its current status (a confirmation carries the calendar file and the check-in QR code)."""
     template = template or REGISTRATION_TEMPLATES.get(registration.status, "registration-link")
     request.dbsession.flush()
+    context = registration_context(request, registration)
+    if template in PERSONAL_FEED_TEMPLATES:
+        from events import feeds  # feeds build on this module
+
+        context["personal_feed_url"] = feeds.webcal(feeds.personal_feed_url(request, registration.email))
     send_email(
         request, template, registration.email,
-        {**registration_context(request, registration), **(extra or {})},
+        {**context, **(extra or {})},
         locale_name=registration.locale,
         attachments=_attachments(request, registration, with_qr=template in QR_TEMPLATES)
         if template in CALENDAR_TEMPLATES else None,
