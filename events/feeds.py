@@ -25,7 +25,7 @@ from dimoskopio.accounts.models import User
 from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, centre_name, localizer_for
-from events.calendar import PRODID, add_timezone, centre_organizer, event_vevent, registration_vevent
+from events.calendar import PRODID, add_timezone, centre_organizer, event_vevent, registration_vevent, serialize
 from events.models import (
     CalendarChange,
     CalendarEntry,
@@ -149,7 +149,7 @@ def build_feed(request: Request, feed: Feed, locale_name: str, now: datetime.dat
     events = feed_events(request.dbsession, feed, now)
     calendar = calendar_header(request, feed.name(locale_name), feed.description(locale_name))
     add_timezone(request, calendar)
-    envelope = calendar.to_ical()
+    envelope = serialize(calendar)
     end = b"END:VCALENDAR\r\n"
     entries = event_entries(request, events, locale_name)
     return envelope[: -len(end)] + b"".join(entries) + end
@@ -189,7 +189,7 @@ def event_entries(request: Request, events: list[Event], locale_name: str) -> li
             continue
         # Stamped with the event's last change: a rebuild of unchanged events is byte for byte the
         # same, so calendar apps keep getting 304s.
-        body = event_vevent(request, row, locale_name, row.updated_at, organizer).to_ical()
+        body = serialize(event_vevent(request, row, locale_name, row.updated_at, organizer))
         bodies.append(body)
         fresh.append({"event_id": row.id, "locale": locale_name, "fingerprint": fingerprint, "body": body})
     if fresh:
@@ -318,7 +318,7 @@ def build_personal_feed(request: Request, key: CalendarKey, locale_name: str, no
         stamp = max(registration.updated_at, registration.event.updated_at)
         calendar.add_component(registration_vevent(request, registration, locale_name, stamp))
     add_timezone(request, calendar)
-    return calendar.to_ical()
+    return serialize(calendar)
 
 
 def webcal(url: str) -> str:
