@@ -25,9 +25,16 @@ def _language(request: Request) -> str:
     return request.GET.get("lang") if request.GET.get("lang") in feeds.FEED_LANGUAGES else "el"
 
 
-def feed_response(request: Request, built: feeds.BuiltFeed, filename: str) -> Response:
+def _not_modified(request: Request, built: feeds.BuiltFeed) -> bool:
+    """What webob's conditional response answers with a 304, known before the body is read."""
+    if request.if_none_match:
+        return built.etag in request.if_none_match
+    return bool(request.if_modified_since and built.last_modified
+                and built.last_modified <= request.if_modified_since)
+
+
+def feed_response(request: Request, built: feeds.BuiltFeed, filename: str, cache_control: str) -> Response:
     response = Response(
-        body=built.body,
         content_type="text/calendar",
         charset="utf-8",
         content_disposition=f'inline; filename="{filename}"',
@@ -35,8 +42,16 @@ def feed_response(request: Request, built: feeds.BuiltFeed, filename: str) -> Re
     )
     response.etag = built.etag
     response.last_modified = built.last_modified
-    response.cache_control = f"public, max-age={FEED_MAX_AGE}"
+    response.cache_control = cache_control
+    if _not_modified(request, built):
+        response.status_int = 304
+    else:
+        response.body = built.read_body()
     return response
+
+
+def public_feed_response(request: Request, built: feeds.BuiltFeed, filename: str) -> Response:
+    return feed_response(request, built, filename, f"public, max-age={FEED_MAX_AGE}")
 
 
 def _by_slug(request: Request, model: type) -> object:
@@ -50,21 +65,21 @@ def _by_slug(request: Request, model: type) -> object:
 @view_config(route_name="calendar.all", request_method=("GET", "HEAD"))
 def all_events(request: Request) -> Response:
     built = feeds.cached_feed(request, feeds.all_events_feed(request), _language(request))
-    return feed_response(request, built, "calendar.ics")
+    return public_feed_response(request, built, "calendar.ics")
 
 
 @view_config(route_name="calendar.category", request_method=("GET", "HEAD"))
 def category(request: Request) -> Response:
     found = _by_slug(request, Category)
     built = feeds.cached_feed(request, feeds.category_feed(request, found), _language(request))
-    return feed_response(request, built, f"{found.slug}.ics")
+    return public_feed_response(request, built, f"{found.slug}.ics")
 
 
 @view_config(route_name="calendar.topic", request_method=("GET", "HEAD"))
 def topic(request: Request) -> Response:
     found = _by_slug(request, Topic)
     built = feeds.cached_feed(request, feeds.topic_feed(request, found), _language(request))
-    return feed_response(request, built, f"{found.slug}.ics")
+    return public_feed_response(request, built, f"{found.slug}.ics")
 
 
 @view_config(route_name="calendar.venue", request_method=("GET", "HEAD"))
@@ -74,7 +89,7 @@ def venue(request: Request) -> Response:
     if found is None:
         raise HTTPNotFound()
     built = feeds.cached_feed(request, feeds.venue_feed(request, found), _language(request))
-    return feed_response(request, built, f"venue-{found.id}.ics")
+    return public_feed_response(request, built, f"venue-{found.id}.ics")
 
 
 @view_config(route_name="calendar.personal", request_method=("GET", "HEAD"))
@@ -85,11 +100,8 @@ def personal(request: Request) -> Response:
     if key is None:
         raise HTTPNotFound()
     body = feeds.build_personal_feed(request, key, _language(request), utcnow())
-    built = feeds.BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], utcnow())
-    response = feed_response(request, built, "my-events.ics")
-    response.cache_control = f"private, max-age={FEED_MAX_AGE}"
-    response.last_modified = None
-    return response
+    built = feeds.BuiltFeed(hashlib.sha256(body).hexdigest()[:32], None, lambda: body)
+    return feed_response(request, built, "my-events.ics", f"private, max-age={FEED_MAX_AGE}")
 
 
 @view_config(route_name="events.mine_calendar_link", request_method="POST", permission=Permission.ACCOUNT)

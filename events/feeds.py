@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,9 +212,11 @@ def _store_entries(dbsession: Session, locale_name: str, fresh: list[dict[str, A
 
 @dataclass
 class BuiltFeed:
-    body: bytes
+    """A feed's validators, and its body read only when the client does not already have it."""
+
     etag: str
-    last_modified: datetime.datetime
+    last_modified: datetime.datetime | None
+    read_body: Callable[[], bytes]
 
 
 def cached_feed(request: Request, feed: Feed, locale_name: str) -> BuiltFeed:
@@ -226,22 +229,21 @@ def cached_feed(request: Request, feed: Feed, locale_name: str) -> BuiltFeed:
     current = f"{FEED_FORMAT}:{generation(dbsession)}:{now.astimezone(local_timezone(request)).date().isoformat()}"
     stored = dbsession.get(CalendarFeed, key)
     if stored is not None and stored.generation == current:
-        return BuiltFeed(stored.body, stored.etag, stored.last_modified)
+        return BuiltFeed(stored.etag, stored.last_modified, lambda: stored.body)
     body = build_feed(request, feed, locale_name, now)
     etag = hashlib.sha256(body).hexdigest()[:32]
     unchanged = stored is not None and stored.etag == etag
-    built = BuiltFeed(body, etag, stored.last_modified if unchanged else now.replace(microsecond=0))
-    _store(dbsession, key, current, built)
-    return built
+    last_modified = stored.last_modified if unchanged else now.replace(microsecond=0)
+    _store(dbsession, CalendarFeed(key=key, generation=current, body=body, etag=etag, last_modified=last_modified))
+    return BuiltFeed(etag, last_modified, lambda: body)
 
 
-def _store(dbsession: Session, key: str, current: str, built: BuiltFeed) -> None:
+def _store(dbsession: Session, built: CalendarFeed) -> None:
     # Two servers may build the same feed at once; either copy will do.
     try:
         with dbsession.begin_nested():
-            dbsession.execute(delete(CalendarFeed).where(CalendarFeed.key == key))
-            dbsession.add(CalendarFeed(key=key, generation=current, body=built.body, etag=built.etag,
-                                       last_modified=built.last_modified))
+            dbsession.execute(delete(CalendarFeed).where(CalendarFeed.key == built.key))
+            dbsession.add(built)
     except IntegrityError:
         pass
 

@@ -434,7 +434,8 @@ class CalendarFeed(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     # The calendar state it was built from (see events.feeds.generation) and the day.
     generation: Mapped[str] = mapped_column(String(80))
-    body: Mapped[bytes] = mapped_column(LargeBinary)
+    # Read only for a full response: a 304 needs just the validators.
+    body: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     etag: Mapped[str] = mapped_column(String(64))
     last_modified: Mapped[datetime.datetime]
 

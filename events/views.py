@@ -211,11 +211,10 @@ def ics(request: Request) -> Response:
     event = _event_or_404(request, staff_preview=False)
     # Stamped with the event's last change, so that an unchanged event keeps its ETag.
     body = event_ics(request, event, event.updated_at)
-    built = feeds.BuiltFeed(body, hashlib.sha256(body).hexdigest()[:32], event.updated_at)
-    response = feed_response(request, built, f"{event.slug}.ics")
+    built = feeds.BuiltFeed(hashlib.sha256(body).hexdigest()[:32], event.updated_at, lambda: body)
     # A download for one person, in their language (the cookie's): no shared caching.
+    response = feed_response(request, built, f"{event.slug}.ics", f"private, max-age={FEED_MAX_AGE}")
     response.content_disposition = f'attachment; filename="{event.slug}.ics"'
-    response.cache_control = f"private, max-age={FEED_MAX_AGE}"
     return response
 
 

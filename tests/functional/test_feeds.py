@@ -180,6 +180,31 @@ def test_conditional_requests_get_304_and_head_works(testapp, event_factory):
     assert "Set-Cookie" not in first.headers
 
 
+def test_a_304_reads_the_stored_feeds_validators_but_not_its_body(testapp, engine, event_factory):
+    event_factory()
+    etag = testapp.get("/calendar.ics").headers["ETag"]
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        testapp.get("/calendar.ics", headers={"If-None-Match": etag}, status=304)
+        not_modified = list(statements)
+        testapp.get("/calendar.ics")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    full = statements[len(not_modified):]
+
+    def reads_body(statement):
+        return "calendar_feeds.body" in statement
+
+    assert any("calendar_feeds" in statement for statement in not_modified)
+    assert not any(reads_body(statement) for statement in not_modified)
+    assert any(reads_body(statement) for statement in full)
+
+
 def test_a_feed_is_built_once_then_served_from_the_shared_cache_until_an_event_changes(
         testapp, dbsession, event_factory, app):
     event = event_factory(title_el="Πρώτος τίτλος")
