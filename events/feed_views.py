@@ -106,9 +106,13 @@ def personal(request: Request) -> Response:
 
 @view_config(route_name="events.mine_calendar_link", request_method="POST", permission=Permission.ACCOUNT)
 def new_personal_link(request: Request) -> Response:
-    """A new link for the member's personal feed; the old one stops working."""
-    feeds.revoke_personal_feed(request.dbsession, request.user.email)
-    request.flash_message(_("Your calendar has a new link. Subscribe again with it; the old one no longer works."))
+    """The member's first personal feed link, or a new one that replaces it."""
+    if feeds.find_calendar_key(request.dbsession, request.user.email) is None:
+        feeds.calendar_key(request.dbsession, request.user.email)
+        request.flash_message(_("Here is your calendar link. Subscribe to it in your calendar app."))
+    else:
+        feeds.new_personal_feed_link(request.dbsession, request.user.email)
+        request.flash_message(_("Your calendar has a new link. Subscribe again with it; the old one no longer works."))
     return HTTPSeeOther(request.route_path("events.mine"))
 
 

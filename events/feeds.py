@@ -18,7 +18,7 @@ from typing import Any
 
 from icalendar import Calendar, vDuration
 from pyramid.request import Request
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, raiseload
 
@@ -46,6 +46,8 @@ from events.services import local_timezone
 FEED_HISTORY = datetime.timedelta(days=90)
 REFRESH_INTERVAL = datetime.timedelta(hours=1)
 FEED_LANGUAGES = ("el", "en")
+# Changes older than this are past any transaction still committing around them: prunable.
+CHANGES_KEPT = datetime.timedelta(days=1)
 # Raise when the way a VEVENT or a feed is written changes: stored copies of the old form are
 # then rebuilt instead of being served until their events change.
 FEED_FORMAT = 1
@@ -57,6 +59,21 @@ def generation(dbsession: Session) -> str:
     one leaves the newest id alone but adds to the count."""
     count, newest = dbsession.execute(select(func.count(), func.max(CalendarChange.id))).one()
     return f"{count}:{newest or 0}"
+
+
+def prune_changes(dbsession: Session, now: datetime.datetime) -> int:
+    """Forget old changes (one is added by every edit), always keeping the newest. Stored feeds
+    are marked for a rebuild in the same transaction: their generation counted the rows deleted,
+    and the smaller count must never match a state it did not describe. Rebuilds reuse the stored
+    VEVENTs, and a feed whose bytes are the same keeps its ETag and Last-Modified."""
+    newest = dbsession.scalar(select(func.max(CalendarChange.id)))
+    if newest is None:
+        return 0
+    deleted = dbsession.execute(delete(CalendarChange).where(
+        CalendarChange.changed_at < now - CHANGES_KEPT, CalendarChange.id < newest)).rowcount
+    if deleted:
+        dbsession.execute(update(CalendarFeed).values(generation="pruned"))
+    return deleted
 
 
 @dataclass
@@ -257,10 +274,15 @@ def _key_signature(secret: str, key: CalendarKey) -> str:
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
+def find_calendar_key(dbsession: Session, email: str) -> CalendarKey | None:
+    """The person's key if they were ever given a personal feed link."""
+    return dbsession.scalar(select(CalendarKey).where(CalendarKey.email == normalize_email(email)))
+
+
 def calendar_key(dbsession: Session, email: str) -> CalendarKey:
     """The person's key (made on first use); it names them in their personal feed's link."""
     email = normalize_email(email)
-    key = dbsession.scalar(select(CalendarKey).where(CalendarKey.email == email))
+    key = find_calendar_key(dbsession, email)
     if key is None:
         key = CalendarKey(email=email, salt=secrets.token_hex(32))
         try:
@@ -271,8 +293,7 @@ def calendar_key(dbsession: Session, email: str) -> CalendarKey:
     return key
 
 
-def personal_feed_token(dbsession: Session, secret: str, email: str) -> str:
-    key = calendar_key(dbsession, email)
+def personal_feed_token(secret: str, key: CalendarKey) -> str:
     return f"{key.id}-{_key_signature(secret, key)}"
 
 
@@ -287,9 +308,12 @@ def key_for_token(dbsession: Session, secret: str, token: str) -> CalendarKey | 
     return key
 
 
-def revoke_personal_feed(dbsession: Session, email: str) -> None:
-    """A new salt: links to the person's feed given out so far stop working."""
-    calendar_key(dbsession, email).salt = secrets.token_hex(32)
+def new_personal_feed_link(dbsession: Session, email: str) -> CalendarKey:
+    """The person's key with a new salt: links to their feed given out so far stop working (a
+    person who had none gets their first)."""
+    key = calendar_key(dbsession, email)
+    key.salt = secrets.token_hex(32)
+    return key
 
 
 def personal_registrations(dbsession: Session, email: str, now: datetime.datetime) -> list[Registration]:
@@ -328,6 +352,6 @@ def webcal(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
 
 
-def personal_feed_url(request: Request, email: str) -> str:
-    token = personal_feed_token(request.dbsession, request.registry.settings["dimoskopio.secret"], email)
+def personal_feed_url(request: Request, key: CalendarKey) -> str:
+    token = personal_feed_token(request.registry.settings["dimoskopio.secret"], key)
     return request.public_url("calendar.personal", token=token)

@@ -653,7 +653,8 @@ def save_feedback(dbsession: Session, registration: Registration, rating: int, u
 # and those that also carry the check-in QR code.
 QR_TEMPLATES = frozenset({"registration-confirmed", "seat-confirmed", "event-reminder"})
 # Emails that offer the person's own calendar feed (its key is made for them then, not on every page).
-PERSONAL_FEED_TEMPLATES = frozenset({"registration-confirmed", "registration-waiting", "seat-confirmed"})
+PERSONAL_FEED_TEMPLATES = frozenset({"registration-confirmed", "registration-waiting", "seat-confirmed",
+                                     "calendar-link"})
 CALENDAR_TEMPLATES = QR_TEMPLATES | {"event-changed", "event-cancelled", "registration-cancelled"}
 
 REGISTRATION_TEMPLATES = {
@@ -722,7 +723,8 @@ def notify_registration(request: Request, registration: Registration, template: 
     if template in PERSONAL_FEED_TEMPLATES:
         from events import feeds  # feeds build on this module
 
-        context["personal_feed_url"] = feeds.webcal(feeds.personal_feed_url(request, registration.email))
+        key = feeds.calendar_key(request.dbsession, registration.email)
+        context["personal_feed_url"] = feeds.webcal(feeds.personal_feed_url(request, key))
     send_email(
         request, template, registration.email,
         {**context, **(extra or {})},

@@ -1,4 +1,5 @@
-"""Background work around events: mass notices, lapsed offers, reminders and feedback requests."""
+"""Background work around events: mass notices, lapsed offers, reminders, feedback requests and
+the calendar feeds' housekeeping."""
 
 import datetime
 from typing import Any
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from dimoskopio.db import utcnow
 from dimoskopio.tasks import crontab, periodic_task, task
-from events import services
+from events import feeds, services
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import expire_offers, notify_registration, skip_locked
 
@@ -87,3 +88,8 @@ def request_feedback(request: Request) -> int:
     for registration in registrations:
         notify_registration(request, registration, "event-feedback")
     return len(registrations)
+
+
+@periodic_task(crontab(minute="41", hour="3"))
+def prune_calendar_changes(request: Request) -> int:
+    return feeds.prune_changes(request.dbsession, utcnow())

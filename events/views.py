@@ -336,6 +336,10 @@ def registration(request: Request) -> Any:
         elif action == "decline":
             services.decline_offer(request, registration, now)
             request.flash_message(_("You declined the seat. It goes to the next person in line."), "info")
+        elif action == "calendar_link":
+            feeds.new_personal_feed_link(request.dbsession, registration.email)
+            services.notify_registration(request, registration, "calendar-link")
+            request.flash_message(_("We have emailed you a new link to your calendar. The old one no longer works."))
         else:
             raise HTTPBadRequest()
     except RegistrationRefused as error:
@@ -385,10 +389,12 @@ def mine(request: Request) -> dict[str, Any]:
     now = utcnow()
     registrations = services.registrations_of_user(request.dbsession, request.user.id, request.user.email)
     secret = request.registry.settings["dimoskopio.secret"]
-    feed_url = feeds.personal_feed_url(request, request.user.email)
+    # Looked up, not made: a key is made when the member asks for a link or is emailed one.
+    key = feeds.find_calendar_key(request.dbsession, request.user.email)
+    feed_url = feeds.personal_feed_url(request, key) if key is not None else None
     return {
         "feed_url": feed_url,
-        "feed_webcal": feeds.webcal(feed_url),
+        "feed_webcal": feeds.webcal(feed_url) if feed_url else None,
         "upcoming": [registration for registration in registrations if registration.event.ends_at > now][::-1],
         "past": [registration for registration in registrations if registration.event.ends_at <= now],
         "tokens": {registration.id: services.manage_token(secret, registration) for registration in registrations},

@@ -9,13 +9,16 @@ import pytest
 import sqlalchemy as sa
 import vobject
 from ical.calendar_stream import IcsCalendarStream
+from sqlalchemy import func, select, update
 
 from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
 from dimoskopio.tasks import task_request
+from events import services
 from events.calendar import recurring_vtimezone
-from events.feeds import personal_feed_url
-from events.models import Category, Event, EventStatus, RegistrationStatus, Topic, Venue
+from events.feeds import calendar_key, personal_feed_url
+from events.models import CalendarChange, CalendarKey, Category, Event, EventStatus, RegistrationStatus, Topic, Venue
+from events.tasks import prune_calendar_changes
 from tests.functional.events_helpers import add_registration
 
 ATHENS = ZoneInfo("Europe/Athens")
@@ -222,6 +225,30 @@ def test_a_feed_is_built_once_then_served_from_the_shared_cache_until_an_event_c
     testapp.get("/calendar.ics", headers={"If-None-Match": first.headers["ETag"]}, status=200)
 
 
+def test_old_calendar_changes_are_pruned_nightly_and_feeds_stay_right(testapp, dbsession, event_factory):
+    event = event_factory(title_el="Πρώτος τίτλος")
+    for number in range(3):
+        dbsession.get(Event, event.id).title_el = f"Τίτλος {number}"
+        dbsession.commit()
+    before = testapp.get("/calendar.ics")
+    dbsession.execute(update(CalendarChange).values(changed_at=utcnow() - 2 * DAY))
+    dbsession.commit()
+    newest = dbsession.scalar(select(func.max(CalendarChange.id)))
+    dbsession.rollback()
+
+    assert prune_calendar_changes.call_local() > 0
+    assert prune_calendar_changes.call_local() == 0
+    assert dbsession.scalars(select(CalendarChange.id)).all() == [newest], "the newest change is kept"
+    rebuilt = testapp.get("/calendar.ics")
+    assert (rebuilt.body, rebuilt.etag, rebuilt.headers["Last-Modified"]) == (
+        before.body, before.etag, before.headers["Last-Modified"]), "the same feed, so clients keep their 304s"
+
+    dbsession.rollback()
+    dbsession.get(Event, event.id).title_el = "Τίτλος μετά"
+    dbsession.commit()
+    assert "Τίτλος μετά" in testapp.get("/calendar.ics").text
+
+
 def test_renaming_a_venue_rebuilds_the_feeds_that_show_it(testapp, dbsession, event_factory, places):
     event_factory(venue_id=places["hub"].id)
     before = testapp.get("/calendar.ics").text
@@ -280,7 +307,7 @@ def test_the_time_zone_is_written_with_yearly_rules_and_zones_without_them_fall_
 
 def personal_path(testapp, dbsession, email):
     with task_request() as request:
-        url = personal_feed_url(request, email)
+        url = personal_feed_url(request, calendar_key(request.dbsession, email))
     return url.replace("http://localhost", "")
 
 
@@ -320,10 +347,25 @@ def test_a_tampered_personal_link_finds_nothing(testapp, dbsession, event_factor
     testapp.get("/calendar/personal/not-a-token.ics", status=404)
 
 
-def test_members_find_their_feed_on_my_events_and_can_replace_its_link(testapp, dbsession, logged_in):
-    member = logged_in(Role.MEMBER)
+def my_feed_link(testapp):
+    """The member's personal feed link on My events, asked for first if they have none."""
     page = testapp.get("/events/my")
-    old_link = page.html.select_one("#personal-feed-url")["value"]
+    if page.html.select_one("#personal-feed-url") is None:
+        form = next(form for form in page.forms.values() if form.action == "/events/my/calendar-link")
+        form.submit(status=303)
+        page = testapp.get("/events/my")
+    return page.html.select_one("#personal-feed-url")["value"]
+
+
+def test_members_get_their_feed_link_on_my_events_and_can_replace_it(testapp, dbsession, logged_in):
+    logged_in(Role.MEMBER)
+    first_visit = testapp.get("/events/my")
+    assert first_visit.html.select_one("#personal-feed-url") is None
+    dbsession.rollback()
+    assert dbsession.scalars(select(CalendarKey)).all() == [], "looking at the page makes no key"
+
+    old_link = my_feed_link(testapp)
+    page = testapp.get("/events/my")
     assert page.html.select_one(f"a[href='{old_link.replace('http://', 'webcal://')}']") is not None
     testapp.get(old_link.replace("http://localhost", ""), status=200)
 
@@ -333,7 +375,27 @@ def test_members_find_their_feed_on_my_events_and_can_replace_its_link(testapp, 
     testapp.get(old_link.replace("http://localhost", ""), status=404)
     new_link = testapp.get("/events/my").html.select_one("#personal-feed-url")["value"]
     assert new_link != old_link
-    assert member.email
+    testapp.get(new_link.replace("http://localhost", ""), status=200)
+
+
+def test_a_registrant_without_an_account_replaces_their_feed_link_from_their_registration_page(
+        testapp, dbsession, event_factory, outbox):
+    registration = add_registration(dbsession, event_factory(), email="eleni@example.gr")
+    old_path = personal_path(testapp, dbsession, "eleni@example.gr")
+    testapp.get(old_path, status=200)
+    token = services.manage_token(testapp.app.registry.settings["dimoskopio.secret"], registration)
+
+    page = testapp.get(f"/events/registration/{token}")
+    form = next(form for form in page.forms.values() if "calendar_link" in form.text)
+    form.submit("action", status=303)
+
+    testapp.get(old_path, status=404)
+    [email] = outbox()
+    assert email["To"] == "eleni@example.gr"
+    text = email.get_body(("plain",)).get_content()
+    new_path = next(word for word in text.split() if word.startswith("webcal://")).replace("webcal://localhost", "")
+    assert new_path != old_path
+    assert "BEGIN:VEVENT" in testapp.get(new_path, status=200).text
 
 
 def test_the_confirmation_email_offers_the_personal_feed(testapp, event_factory, outbox):
@@ -417,6 +479,6 @@ def test_a_members_feed_includes_registrations_made_from_the_account_under_anoth
     add_registration(dbsession, event, RegistrationStatus.CONFIRMED, email="old-address@example.gr",
                      user_id=member.id)
 
-    link = testapp.get("/events/my").html.select_one("#personal-feed-url")["value"]
+    link = my_feed_link(testapp)
 
     assert list(vevents(testapp.get(link.replace("http://localhost", "")).body)) == [f"event-{event.id}@localhost"]
