@@ -12,7 +12,7 @@ from icalendar import Calendar, Component, Timezone, TimezoneDaylight, TimezoneS
 from icalendar import Event as CalendarEvent
 from pyramid.request import Request
 
-from dimoskopio.i18n import centre_name, localizer_for
+from dimoskopio.i18n import _, centre_name, localizer_for
 from dimoskopio.markdown import markdown_to_text
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import local_timezone, place_text
@@ -85,11 +85,16 @@ def _vevent(request: Request, event: Event, locale_name: str, now: datetime.date
     component.add("summary", title)
     description = [event.localized("summary", locale_name),
                    markdown_to_text(event.localized("description", locale_name))]
+    location = place_text(event, with_join_link)
     if event.online_url and with_join_link:
         description.append(event.online_url)
+    elif event.online_url:
+        # Everyone sees that the event is online; the link to join goes to those registered.
+        localizer = localizer_for(locale_name)
+        description.append(localizer.translate(_("The link to join is sent to everyone registered.")))
+        location = " · ".join(part for part in (location, localizer.translate(_("Online"))) if part)
     description.append(url)
     component.add("description", "\n\n".join(part.strip() for part in description if part and part.strip()))
-    location = place_text(event, with_join_link)
     if location:
         component.add("location", location)
     if event.venue is not None and event.venue.has_coordinates:

@@ -50,7 +50,7 @@ FEED_LANGUAGES = ("el", "en")
 CHANGES_KEPT = datetime.timedelta(days=1)
 # Raise when the way a VEVENT or a feed is written changes: stored copies of the old form are
 # then rebuilt instead of being served until their events change.
-FEED_FORMAT = 1
+FEED_FORMAT = 2
 
 
 def generation(dbsession: Session) -> str:

@@ -161,12 +161,16 @@ def test_a_feed_in_english_on_request(testapp, event_factory):
 
 
 def test_public_feeds_carry_no_personal_data_and_no_join_link(testapp, event_factory, user_factory):
-    event_factory(online_url="https://meet.example.org/secret-room")
+    event = event_factory(online_url="https://meet.example.org/secret-room")
 
     body = testapp.get("/calendar.ics").body
 
     assert b"secret-room" not in body
     assert b"ATTENDEE" not in body
+    [component] = vevents(body).values()
+    assert str(component["LOCATION"]).endswith("Διαδικτυακά"), "it says the event is online"
+    assert "Ο σύνδεσμος συμμετοχής αποστέλλεται σε όλους τους εγγεγραμμένους." in str(component["DESCRIPTION"])
+    assert str(component["URL"]) == f"http://localhost/events/{event.slug}", "where to register"
 
 
 def test_conditional_requests_get_304_and_head_works(testapp, event_factory):
