@@ -24,6 +24,10 @@ INSTALL_REQUIRES = [
     "setuptools>=68,<81",
     "sqlalchemy>=2.0.25,<2.2",
     "transaction>=4.0",
+    # Certificates: laid out by WeasyPrint (PDF/A), cut into one file per person with pypdf.
+    "pillow>=10",
+    "pypdf>=5,<8",
+    "weasyprint>=66,<71",
     "waitress>=3.0",
     "wtforms>=3.3,<4",
     "zope.interface>=6",
@@ -39,10 +43,13 @@ TEST_REQUIRES = [
     "openapi-schema-validator>=0.6",
     "openapi-spec-validator>=0.7",
     "playwright>=1.45",
+    # Reads the certificates back: renders a page to find and decode its QR code.
+    "pypdfium2>=4",
     "pytest>=8",
     "ruff>=0.5",
     "vobject>=0.9.7",
     "webtest>=3.0",
+    "zxing-cpp>=2.2",
 ]
 
 setup(

@@ -19,6 +19,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("events.registration", "/events/registration/{token}")
     config.add_route("events.registration_ics", "/events/registration/{token}/event.ics")
     config.add_route("events.registration_feedback", "/events/registration/{token}/feedback")
+    config.add_route("events.registration_certificate", "/events/registration/{token}/certificate.pdf")
     config.add_route("events.ics", f"/events/{SLUG}.ics")
     config.add_route("events.detail", f"/events/{SLUG}")
     config.add_route("events.register", f"/events/{SLUG}/register")
@@ -31,6 +32,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("calendar.topic", "/calendar/topics/{slug}.ics")
     config.add_route("calendar.venue", "/calendar/venues/{id:\\d+}.ics")
     config.add_route("calendar.category", "/calendar/{slug}.ics")
+
+    # Certificates.
+    config.add_route("certificates.verify", "/certificates/verify/{code}")
 
     # Open data.
     config.add_route("api.events", "/api/v1/events")
@@ -62,4 +66,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.event.checkin_toggle",
                      "/admin/events/{id:\\d+}/check-in/{registration_id:\\d+}")
     config.add_route("admin.event.chart", "/admin/events/{id:\\d+}/registrations.svg")
+    config.add_route("admin.event.certificates", "/admin/events/{id:\\d+}/certificates")
+    config.add_route("admin.event.certificates_preview", "/admin/events/{id:\\d+}/certificates/preview.pdf")
+    config.add_route("admin.event.certificates_issue", "/admin/events/{id:\\d+}/certificates/issue")
+    config.add_route("admin.event.certificates_progress", "/admin/events/{id:\\d+}/certificates/progress")
+    config.add_route("admin.event.certificates_download",
+                     "/admin/events/{id:\\d+}/certificates/all.{format:zip|pdf}")
+    config.add_route("admin.certificate.pdf", "/admin/certificates/{certificate_id:\\d+}.pdf")
+    config.add_route("admin.certificate.revoke", "/admin/certificates/{certificate_id:\\d+}/revoke")
+    config.add_route("admin.certificate.reissue", "/admin/certificates/{certificate_id:\\d+}/reissue")
     config.add_route("admin.events.chart", "/admin/events/charts/{chart:events|registrations|attendance}.svg")

@@ -1,16 +1,19 @@
 """Forms of the events package: registration, feedback and the staff screens."""
 
 import datetime
+import io
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
 from pyramid.request import Request
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     DecimalField,
     EmailField,
+    FileField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -30,6 +33,8 @@ from dimoskopio.i18n import _
 from events.models import (
     ANSWER_MAX_LENGTH,
     ATTENDEE_ROLE_LABELS,
+    CERTIFICATE_HEADING_MAX_LENGTH,
+    CERTIFICATE_STATEMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     EVENT_LANGUAGE_LABELS,
     FEEDBACK_TEXT_MAX_LENGTH,
@@ -37,6 +42,7 @@ from events.models import (
     ORGANISATION_MAX_LENGTH,
     QUESTION_KIND_LABELS,
     REGISTRATION_STATUS_LABELS,
+    REVOKE_REASON_MAX_LENGTH,
     SHORT_TEXT_MAX_LENGTH,
     SLUG_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
@@ -405,3 +411,70 @@ class VenueForm(Form):
 def local_naive(value: datetime.datetime | None, tz: Any) -> datetime.datetime | None:
     """A stored UTC time as the wall-clock time a datetime-local input shows."""
     return value.astimezone(tz).replace(tzinfo=None) if value else None
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+SIGNATURE_MAX_BYTES = 300 * 1024
+SIGNATURE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def signature_type(data: bytes) -> str | None:
+    """The image type of an uploaded signature, from its first bytes (PNG or JPEG only)."""
+    return next((kind for magic, kind in SIGNATURE_TYPES.items() if data.startswith(magic)), None)
+
+
+def _signature_image(form: Form, field: Any) -> None:
+    upload = field.data
+    if upload is None or not hasattr(upload, "file"):
+        field.data = None
+        return
+    data = upload.file.read(SIGNATURE_MAX_BYTES + 1)
+    if len(data) > SIGNATURE_MAX_BYTES:
+        raise ValidationError(_("The image must be at most ${size} KB.",
+                                mapping={"size": SIGNATURE_MAX_BYTES // 1024}))
+    kind = signature_type(data)
+    if kind is None or not _readable_image(data):
+        raise ValidationError(_("Upload the signature as a PNG or JPEG image."))
+    field.data = (data, kind)
+
+
+def _readable_image(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+class CertificateDesignForm(Form):
+    heading_el = StringField(_("Heading (Greek)"), validators=[Length(max=CERTIFICATE_HEADING_MAX_LENGTH)],
+                             description=_("Leave empty for “Certificate of attendance”."))
+    heading_en = StringField(_("Heading (English)"), validators=[Length(max=CERTIFICATE_HEADING_MAX_LENGTH)])
+    statement_el = TextAreaField(_("Text under the name (Greek)"),
+                                 validators=[Length(max=CERTIFICATE_STATEMENT_MAX_LENGTH)],
+                                 description=_("Leave empty for “attended the event”. The event's title, "
+                                               "dates, hours and place follow it."))
+    statement_en = TextAreaField(_("Text under the name (English)"),
+                                 validators=[Length(max=CERTIFICATE_STATEMENT_MAX_LENGTH)])
+    issuer_name = StringField(_("Signed by"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
+    issuer_title_el = StringField(_("Their title (Greek)"), validators=[Length(max=SHORT_TEXT_MAX_LENGTH)])
+    issuer_title_en = StringField(_("Their title (English)"), validators=[Length(max=SHORT_TEXT_MAX_LENGTH)])
+    signature = FileField(_("Signature image"), validators=[_signature_image],
+                          description=_("A PNG or JPEG of at most 300 KB, ideally on a transparent or white "
+                                        "background. Leave empty to keep the current one."))
+    remove_signature = BooleanField(_("Remove the signature image"))
+
+
+class IssueCertificatesForm(Form):
+    email_attendees = BooleanField(_("Email each attendee a link to their certificate"), default=True)
+
+
+class RevokeCertificateForm(Form):
+    reason = TextAreaField(_("Reason"), validators=[Required(), Length(max=REVOKE_REASON_MAX_LENGTH)],
+                           description=_("Shown on the verification page."))
+
+
+class ReissueCertificateForm(Form):
+    name = StringField(_("Name on the new certificate"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])

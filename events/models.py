@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     insert,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -461,6 +462,101 @@ class CalendarEntry(Base):
     locale: Mapped[str] = mapped_column(String(5), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+CERTIFICATE_HEADING_MAX_LENGTH = 120
+CERTIFICATE_STATEMENT_MAX_LENGTH = 600
+REVOKE_REASON_MAX_LENGTH = 500
+
+
+class CertificateDesign(Base):
+    """How an event's certificates read, within the template: the staff's heading and statement
+    (the template's own wording where empty) and who signs them."""
+
+    __tablename__ = "certificate_designs"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    heading_el: Mapped[str] = mapped_column(String(CERTIFICATE_HEADING_MAX_LENGTH), default="")
+    heading_en: Mapped[str] = mapped_column(String(CERTIFICATE_HEADING_MAX_LENGTH), default="")
+    statement_el: Mapped[str] = mapped_column(Text, default="")
+    statement_en: Mapped[str] = mapped_column(Text, default="")
+    issuer_name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), default="")
+    issuer_title_el: Mapped[str] = mapped_column(String(SHORT_TEXT_MAX_LENGTH), default="")
+    issuer_title_en: Mapped[str] = mapped_column(String(SHORT_TEXT_MAX_LENGTH), default="")
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    signature_type: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CertificateKind(enum.StrEnum):
+    ATTENDANCE = "attendance"
+    GRADUATION = "graduation"
+
+
+class Certificate(Base):
+    """One issued certificate: who it names and what it says as printed, its PDF, and whether it
+    still stands. A person has at most one standing certificate per event; re-issuing revokes the
+    old one and points the new one at it."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        Index("uq_certificates_registration_standing", "registration_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What the QR code and the verification page carry: unguessable, and no personal data.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind, "certificate_kind"),
+                                                  default=CertificateKind.ATTENDANCE)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
+    event: Mapped[Event | None] = relationship(lazy="joined")
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id", ondelete="SET NULL"))
+    registration: Mapped[Registration | None] = relationship()
+    # As printed, so that later edits of the event or the registration do not change what it says.
+    recipient_name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
+    period: Mapped[str] = mapped_column(String(SHORT_TEXT_MAX_LENGTH))
+    locale: Mapped[str] = mapped_column(String(5), default="el")
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    issued_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    emailed_at: Mapped[datetime.datetime | None]
+    revoked_at: Mapped[datetime.datetime | None]
+    revoke_reason: Mapped[str] = mapped_column(String(REVOKE_REASON_MAX_LENGTH), default="")
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="SET NULL"))
+
+    @property
+    def number(self) -> str:
+        """The number printed on it: the year of issue and a serial."""
+        return f"{self.issued_at.year}-{self.id:06d}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None
+
+
+class CertificateRun(Base):
+    """Staff asked for an event's certificates: the worker issues them in batches, committing each
+    (so the staff page shows progress, and a restart resumes without issuing anything twice)."""
+
+    __tablename__ = "certificate_runs"
+    __table_args__ = (
+        Index("uq_certificate_runs_event_running", "event_id", unique=True,
+              sqlite_where=text("finished_at IS NULL"), postgresql_where=text("finished_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email_attendees: Mapped[bool] = mapped_column(default=False)
+    total: Mapped[int] = mapped_column(default=0)
+    issued: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    # Moved by every batch: a run not touched for a while lost its task, and is resumed.
+    touched_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime.datetime | None]
 
 
 # What public calendar feeds show; a flush that changes any of these starts a new calendar state.

@@ -1,5 +1,5 @@
-"""Background work around events: mass notices, lapsed offers, reminders, feedback requests and
-the calendar feeds' housekeeping."""
+"""Background work around events: mass notices, lapsed offers, reminders, feedback requests,
+certificates issued in batches, and the calendar feeds' housekeeping."""
 
 import datetime
 from typing import Any
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dimoskopio.db import utcnow
 from dimoskopio.tasks import crontab, periodic_task, task
-from events import feeds, services
+from events import certificate_services, feeds, services
 from events.models import Event, EventStatus, Registration, RegistrationStatus
 from events.services import expire_offers, notify_registration, skip_locked
 
@@ -85,11 +85,37 @@ def request_feedback(request: Request) -> int:
         .order_by(Registration.id)
     )
     registrations = _claim(request, query, "feedback_requested_at", now)
+    certificates = certificate_services.standing_certificates_of(
+        request.dbsession, [registration.id for registration in registrations])
     for registration in registrations:
-        notify_registration(request, registration, "event-feedback")
+        # Where the certificate is issued by then, the same email brings it.
+        certificate = certificates.get(registration.id)
+        extra = {"certificate_url": request.public_url(
+            "events.registration_certificate",
+            token=services.manage_token(request.registry.settings["dimoskopio.secret"], registration),
+        )} if certificate else None
+        notify_registration(request, registration, "event-feedback", extra)
     return len(registrations)
 
 
 @periodic_task(crontab(minute="41", hour="3"))
 def prune_calendar_changes(request: Request) -> int:
     return feeds.prune_changes(request.dbsession, utcnow())
+
+
+@task()
+def issue_certificates(request: Request, run_id: int) -> bool:
+    """One batch of a certificate run; the next batch is queued once this one is committed."""
+    more = certificate_services.issue_batch(request, run_id, utcnow())
+    if more:
+        request.enqueue(issue_certificates, run_id)
+    return more
+
+
+@periodic_task(crontab(minute="*/5"))
+def resume_certificate_runs(request: Request) -> int:
+    """Runs whose next batch was lost (a worker killed mid-run) carry on where they stopped."""
+    stalled = certificate_services.stalled_runs(request.dbsession, utcnow())
+    for run_id in stalled:
+        request.enqueue(issue_certificates, run_id)
+    return len(stalled)

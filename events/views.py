@@ -16,7 +16,7 @@ from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
 from dimoskopio.web import requested_page
-from events import feeds, services
+from events import certificate_services, feeds, services
 from events.calendar import event_ics, google_calendar_link, invitation
 from events.display import structured_data
 from events.feed_views import FEED_MAX_AGE, feed_response
@@ -57,6 +57,9 @@ REFUSAL_MESSAGES = {
     "not_attended": _("Feedback is for people who attended the event."),
     "not_over": _("Feedback opens when the event is over."),
     "not_allowed": _("That change is not possible for this event."),
+    "no_certificates_missing": _("Every checked-in attendee already has a certificate."),
+    "certificates_running": _("Certificates for this event are being issued already."),
+    "certificate_revoked": _("This certificate has been revoked already."),
 }
 
 INVALID_LINK = _("This link is not valid. Check that you copied all of it from the email.")
@@ -290,7 +293,7 @@ def seats_busy(exc: SeatsBusy, request: Request) -> dict[str, Any]:
 # --- the private link -------------------------------------------------------------------------
 
 
-def _registration_for_link(request: Request) -> Any:
+def registration_for_link(request: Request) -> Any:
     secret = request.registry.settings["dimoskopio.secret"]
     registration = services.registration_for_token(request.dbsession, secret, request.matchdict["token"])
     if registration is None:
@@ -312,6 +315,7 @@ def registration_page(request: Request, registration: Any, **extra: Any) -> dict
         "can_accept": registration.status == RegistrationStatus.OFFERED and event.status == EventStatus.PUBLISHED,
         "feedback_open": registration.checked_in_at is not None and event.ends_at <= now,
         "event_over": event.ends_at <= now,
+        "certificate": certificate_services.standing_certificate(request.dbsession, registration.id),
         "refusal": None,
         **extra,
     }
@@ -319,7 +323,7 @@ def registration_page(request: Request, registration: Any, **extra: Any) -> dict
 
 @view_config(route_name="events.registration", renderer="events/registration.jinja2")
 def registration(request: Request) -> Any:
-    registration = _registration_for_link(request)
+    registration = registration_for_link(request)
     if request.method != "POST":
         return registration_page(request, registration)
     action = request.POST.get("action")
@@ -350,7 +354,7 @@ def registration(request: Request) -> Any:
 
 @view_config(route_name="events.registration_ics")
 def registration_ics(request: Request) -> Response:
-    registration = _registration_for_link(request)
+    registration = registration_for_link(request)
     return Response(
         body=invitation(request, registration),
         content_type="text/calendar",
@@ -361,7 +365,7 @@ def registration_ics(request: Request) -> Response:
 
 @view_config(route_name="events.registration_feedback", renderer="events/feedback.jinja2")
 def registration_feedback(request: Request) -> Any:
-    registration = _registration_for_link(request)
+    registration = registration_for_link(request)
     feedback = registration.feedback
     form = FeedbackForm(request, obj=feedback)
     if feedback is not None and request.method != "POST":
@@ -398,6 +402,8 @@ def mine(request: Request) -> dict[str, Any]:
         "upcoming": [registration for registration in registrations if registration.event.ends_at > now][::-1],
         "past": [registration for registration in registrations if registration.event.ends_at <= now],
         "tokens": {registration.id: services.manage_token(secret, registration) for registration in registrations},
+        "certificates": certificate_services.standing_certificates_of(
+            request.dbsession, [registration.id for registration in registrations]),
         "status_labels": REGISTRATION_STATUS_LABELS,
     }
 

@@ -1,0 +1,322 @@
+"""The rules of certificates of attendance: who gets one, what it says, issuing them in batches
+in the background, revoking and re-issuing, and checking one by its code."""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from babel import dates as babel_dates
+from babel.numbers import format_decimal
+from pyramid.request import Request
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dimoskopio.accounts.models import User
+from dimoskopio.i18n import _, centre_name, format_date, localizer_for
+from dimoskopio.mail import send_email
+from events.certificates import BATCH_SIZE, CertificatePage, renderer, signature_data_uri
+from events.models import (
+    Certificate,
+    CertificateDesign,
+    CertificateKind,
+    CertificateRun,
+    Event,
+    Registration,
+)
+from events.services import RegistrationRefused, last_day, local_timezone, manage_token, skip_locked
+
+# A run whose batches stopped moving this long ago lost its task; the sweep resumes it.
+RUN_STALLED_AFTER = datetime.timedelta(minutes=5)
+DEFAULT_HEADING = _("Certificate of attendance")
+DEFAULT_STATEMENT = _("attended the event")
+SAMPLE_NAME = {"el": "Αικατερίνη-Μαργαρίτα Παπαδοπούλου-Χατζηγεωργίου", "en": "Katerina-Margarita Papadopoulou"}
+
+
+# --- what a certificate says ------------------------------------------------------------------
+
+
+def design_for(dbsession: Session, event: Event) -> CertificateDesign:
+    """The event's design; a new one starts from the issuer and signature of the last event that
+    had one (the same person usually signs them all)."""
+    design = dbsession.get(CertificateDesign, event.id)
+    if design is not None:
+        return design
+    design = CertificateDesign(event_id=event.id)
+    previous = dbsession.scalar(select(CertificateDesign).order_by(CertificateDesign.updated_at.desc()).limit(1))
+    if previous is not None:
+        design.issuer_name = previous.issuer_name
+        design.issuer_title_el = previous.issuer_title_el
+        design.issuer_title_en = previous.issuer_title_en
+        design.signature = previous.signature
+        design.signature_type = previous.signature_type
+    return design
+
+
+def period_text(event: Event, locale_name: str, tz: Any) -> str:
+    """The day, or the first and last day, of the event (certificates leave out the times)."""
+    first = event.starts_at.astimezone(tz).date()
+    final = last_day(event, tz)
+    if first == final:
+        return babel_dates.format_date(first, format="long", locale=locale_name)
+    return babel_dates.format_interval(first, final, "yMMMMd", locale=locale_name)
+
+
+def hours_text(event: Event, locale_name: str) -> str:
+    if not event.hours:
+        return ""
+    hours = format_decimal(event.hours, format="#,##0.##", locale=locale_name)
+    return localizer_for(locale_name).translate(_("${hours} hours", mapping={"hours": hours}))
+
+
+def place_for_certificate(event: Event, locale_name: str) -> str:
+    if event.venue is not None:
+        return event.venue.name
+    if event.online_url:
+        return localizer_for(locale_name).translate(_("Online"))
+    return ""
+
+
+def certificate_page(request: Request, event: Event, design: CertificateDesign, *, locale_name: str,
+                     name: str, number: str, code: str, issued_at: datetime.datetime) -> CertificatePage:
+    """What one certificate says, in its holder's language, as plain data for the template."""
+    localizer = localizer_for(locale_name)
+    tz = local_timezone(request)
+    heading = getattr(design, f"heading_{locale_name}") or localizer.translate(DEFAULT_HEADING)
+    statement = getattr(design, f"statement_{locale_name}") or localizer.translate(DEFAULT_STATEMENT)
+    return CertificatePage(
+        locale=locale_name,
+        number=number,
+        verify_url=request.public_url("certificates.verify", code=code),
+        recipient_name=name,
+        heading=heading,
+        statement=statement,
+        title=event.localized("title", locale_name),
+        period=period_text(event, locale_name, tz),
+        hours=hours_text(event, locale_name),
+        place=place_for_certificate(event, locale_name),
+        issuer_name=design.issuer_name,
+        issuer_title=getattr(design, f"issuer_title_{locale_name}") or design.issuer_title_el,
+        issued_on=format_date(issued_at, locale_name, tz),
+        centre=centre_name(request.registry.settings, localizer),
+    )
+
+
+def preview_pdf(request: Request, event: Event, design: CertificateDesign, locale_name: str,
+                now: datetime.datetime) -> bytes:
+    """The certificate as a sample attendee would get it, before any is issued."""
+    page = certificate_page(request, event, design, locale_name=locale_name, name=SAMPLE_NAME[locale_name],
+                            number=f"{now.year}-000000", code="preview", issued_at=now)
+    [pdf] = renderer().certificates([page], signature_data_uri(design.signature, design.signature_type))
+    return pdf
+
+
+# --- who gets one -----------------------------------------------------------------------------
+
+
+def _standing(registration_id: Any) -> Any:
+    return exists().where(Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None))
+
+
+def attendees_without_certificate(dbsession: Session, event_id: int, limit: int | None = None) -> list[Registration]:
+    """Checked-in people of the event who hold no standing certificate, oldest first."""
+    query = (
+        select(Registration)
+        .where(Registration.event_id == event_id, Registration.checked_in_at.is_not(None),
+               ~_standing(Registration.id))
+        .order_by(Registration.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(dbsession.scalars(query).unique())
+
+
+@dataclass
+class CertificateCounts:
+    attendees: int
+    issued: int
+    revoked: int
+
+    @property
+    def missing(self) -> int:
+        return max(self.attendees - self.issued, 0)
+
+
+def certificate_counts(dbsession: Session, event_id: int) -> CertificateCounts:
+    attendees = dbsession.scalar(select(func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.checked_in_at.is_not(None)))
+    issued, revoked = dbsession.execute(
+        select(func.count(Certificate.id).filter(Certificate.revoked_at.is_(None)),
+               func.count(Certificate.id).filter(Certificate.revoked_at.is_not(None)))
+        .where(Certificate.event_id == event_id)
+    ).one()
+    return CertificateCounts(attendees=attendees, issued=issued, revoked=revoked)
+
+
+def event_certificates(dbsession: Session, event_id: int) -> list[Certificate]:
+    """Every certificate of the event: standing ones first, by name, then revoked ones."""
+    return list(dbsession.scalars(
+        select(Certificate).where(Certificate.event_id == event_id)
+        .order_by(Certificate.revoked_at.is_not(None), Certificate.recipient_name, Certificate.id)
+    ).unique())
+
+
+def standing_certificate(dbsession: Session, registration_id: int) -> Certificate | None:
+    return dbsession.scalar(select(Certificate).where(
+        Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None)))
+
+
+def standing_certificates_of(dbsession: Session, registration_ids: list[int]) -> dict[int, Certificate]:
+    if not registration_ids:
+        return {}
+    return {certificate.registration_id: certificate for certificate in dbsession.scalars(select(Certificate).where(
+        Certificate.registration_id.in_(registration_ids), Certificate.revoked_at.is_(None))).unique()}
+
+
+def certificate_by_code(dbsession: Session, code: str) -> Certificate | None:
+    if not (code.isascii() and 0 < len(code) <= 32):
+        return None
+    return dbsession.scalar(select(Certificate).where(Certificate.code == code))
+
+
+# --- issuing ----------------------------------------------------------------------------------
+
+
+def issue(request: Request, event: Event, registrations: list[Registration], now: datetime.datetime,
+          issued_by: User | None = None, names: dict[int, str] | None = None) -> list[Certificate]:
+    """Certificates for these attendees, rendered together: the rows are written first (their ids
+    are the printed numbers), then every PDF comes out of one laid-out document per language."""
+    dbsession = request.dbsession
+    design = design_for(dbsession, event)
+    certificates = []
+    for registration in registrations:
+        certificate = Certificate(
+            code=secrets.token_urlsafe(16),
+            kind=CertificateKind.ATTENDANCE,
+            event_id=event.id,
+            registration_id=registration.id,
+            recipient_name=(names or {}).get(registration.id, registration.name),
+            title=event.localized("title", registration.locale),
+            period=period_text(event, registration.locale, local_timezone(request)),
+            locale=registration.locale,
+            pdf=b"",
+            issued_at=now,
+            issued_by_id=issued_by.id if issued_by else None,
+        )
+        dbsession.add(certificate)
+        certificates.append(certificate)
+    dbsession.flush()
+    signature = signature_data_uri(design.signature, design.signature_type)
+    for locale_name in sorted({certificate.locale for certificate in certificates}):
+        group = [certificate for certificate in certificates if certificate.locale == locale_name]
+        pages = [
+            certificate_page(request, event, design, locale_name=locale_name, name=certificate.recipient_name,
+                             number=certificate.number, code=certificate.code, issued_at=now)
+            for certificate in group
+        ]
+        for certificate, pdf in zip(group, renderer().certificates(pages, signature), strict=True):
+            certificate.pdf = pdf
+    return certificates
+
+
+def start_run(request: Request, event: Event, email_attendees: bool, user: User | None,
+              now: datetime.datetime) -> CertificateRun:
+    """Ask the worker for the certificates still missing; one run per event at a time."""
+    from events.tasks import issue_certificates
+
+    missing = certificate_counts(request.dbsession, event.id).missing
+    if missing == 0:
+        raise RegistrationRefused("no_certificates_missing")
+    run = CertificateRun(event_id=event.id, requested_by_id=user.id if user else None,
+                         email_attendees=email_attendees, total=missing, created_at=now, touched_at=now)
+    try:
+        with request.dbsession.begin_nested():
+            request.dbsession.add(run)
+    except IntegrityError:
+        raise RegistrationRefused("certificates_running") from None
+    request.enqueue(issue_certificates, run.id)
+    return run
+
+
+def running_run(dbsession: Session, event_id: int) -> CertificateRun | None:
+    return dbsession.scalar(select(CertificateRun).where(
+        CertificateRun.event_id == event_id, CertificateRun.finished_at.is_(None)))
+
+
+def latest_run(dbsession: Session, event_id: int) -> CertificateRun | None:
+    return dbsession.scalar(select(CertificateRun).where(CertificateRun.event_id == event_id)
+                            .order_by(CertificateRun.id.desc()).limit(1))
+
+
+def issue_batch(request: Request, run_id: int, now: datetime.datetime) -> bool:
+    """One batch of a run, in the task's transaction (committed before the next batch starts,
+    so the staff see progress and a restart loses at most the batch in hand). True while more
+    remain. Another worker holding the run (PostgreSQL) or a finished run ends the chain."""
+    dbsession = request.dbsession
+    run = dbsession.scalar(skip_locked(dbsession, select(CertificateRun).where(CertificateRun.id == run_id),
+                                       of=CertificateRun))
+    if run is None or run.finished_at is not None:
+        return False
+    event = dbsession.get(Event, run.event_id)
+    registrations = attendees_without_certificate(dbsession, event.id, limit=BATCH_SIZE)
+    run.touched_at = now
+    if not registrations:
+        run.finished_at = now
+        return False
+    certificates = issue(request, event, registrations, now, issued_by=dbsession.get(User, run.requested_by_id)
+                         if run.requested_by_id else None)
+    run.issued += len(certificates)
+    if run.email_attendees:
+        for certificate, registration in zip(certificates, registrations, strict=True):
+            email_certificate(request, certificate, registration, now)
+    return True
+
+
+def stalled_runs(dbsession: Session, now: datetime.datetime) -> list[int]:
+    return list(dbsession.scalars(select(CertificateRun.id).where(
+        CertificateRun.finished_at.is_(None), CertificateRun.touched_at < now - RUN_STALLED_AFTER)))
+
+
+def email_certificate(request: Request, certificate: Certificate, registration: Registration,
+                      now: datetime.datetime) -> None:
+    secret = request.registry.settings["dimoskopio.secret"]
+    token = manage_token(secret, registration)
+    send_email(request, "certificate-issued", registration.email, {
+        "registration": registration,
+        "event": registration.event,
+        "certificate": certificate,
+        "download_url": request.public_url("events.registration_certificate", token=token),
+        "verify_url": request.public_url("certificates.verify", code=certificate.code),
+        "manage_url": request.public_url("events.registration", token=token),
+    }, locale_name=registration.locale)
+    certificate.emailed_at = now
+
+
+# --- revoking and re-issuing ------------------------------------------------------------------
+
+
+def revoke(certificate: Certificate, reason: str, user: User | None, now: datetime.datetime) -> None:
+    if certificate.revoked_at is not None:
+        raise RegistrationRefused("certificate_revoked")
+    certificate.revoked_at = now
+    certificate.revoke_reason = reason
+    certificate.revoked_by_id = user.id if user else None
+
+
+def reissue(request: Request, certificate: Certificate, name: str, user: User | None,
+            now: datetime.datetime) -> Certificate:
+    """A new certificate in place of a standing one (after a name correction, say): the old one
+    is revoked, the registration takes the corrected name, and the new one points at the old."""
+    registration = certificate.registration
+    if certificate.revoked_at is not None or registration is None or certificate.event is None:
+        raise RegistrationRefused("certificate_revoked")
+    reason = localizer_for(registration.locale).translate(_("Replaced by a new certificate."))
+    revoke(certificate, reason, user, now)
+    request.dbsession.flush()
+    registration.name = name
+    [replacement] = issue(request, certificate.event, [registration], now, issued_by=user,
+                          names={registration.id: name})
+    replacement.replaces_id = certificate.id
+    return replacement
+
