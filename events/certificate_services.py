@@ -120,12 +120,13 @@ def _standing(registration_id: Any) -> Any:
 
 
 def attendees_without_certificate(dbsession: Session, event_id: int, limit: int | None = None) -> list[Registration]:
-    """Checked-in people of the event who hold no standing certificate, oldest first."""
+    """Checked-in people of the event who hold no standing certificate, by language (a batch in
+    one language is one document), then oldest first."""
     query = (
         select(Registration)
         .where(Registration.event_id == event_id, Registration.checked_in_at.is_not(None),
                ~_standing(Registration.id))
-        .order_by(Registration.id)
+        .order_by(Registration.locale, Registration.id)
     )
     if limit is not None:
         query = query.limit(limit)

@@ -1,8 +1,10 @@
-"""Certificate PDFs: a sandboxed Jinja2 template laid out by WeasyPrint as archival PDF/A.
+"""Certificate PDFs: sandboxed Jinja2 templates laid out by WeasyPrint as archival PDF/A.
 
-WeasyPrint spends most of a lone certificate's time loading and subsetting fonts, so a batch of
-certificates is laid out as one document (fonts loaded once, one stylesheet, one font subset)
-and then cut into one single-page PDF/A per person, each with its own metadata.
+WeasyPrint spends most of a lone certificate's time loading and subsetting fonts, and most of a
+batch's time laying out text. So a batch lays out the event's text once, and the names, QR
+codes and numbers of all its people as one document (fonts loaded once, one stylesheet, one font
+subset); that document is then cut into one single-page PDF/A per person, with the event's text
+drawn beneath, each file with its own metadata.
 """
 
 import base64
@@ -10,6 +12,7 @@ import functools
 import io
 import mimetypes
 import re
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,16 @@ def _environment() -> SandboxedEnvironment:
     )
 
 
+# Event layers kept by a renderer (an event's two languages, and a few events issued in turn).
+BACKGROUNDS_KEPT = 8
+# Names this long get smaller type, so that every name fits its box in at most two lines.
+NAME_SIZES = ((36, "large"), (64, "medium"))
+
+
+def name_size(name: str) -> str:
+    return next((size for longest, size in NAME_SIZES if len(name) <= longest), "small")
+
+
 class Renderer:
     """One worker's renderer: the fonts and the stylesheet are loaded once and reused."""
 
@@ -102,50 +115,83 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.stylesheet = CSS(string=(TEMPLATES / "certificate.css").read_text(), base_url=ASSET_ORIGIN,
                               url_fetcher=self.fetcher, font_config=self.font_config)
+        self.backgrounds: dict[str, bytes] = {}
 
-    def html(self, pages: list[CertificatePage], signature: str | None, title: str) -> str:
-        locale_name = pages[0].locale
-
+    def html(self, template: str, locale_name: str, **context: Any) -> str:
         localizer = localizer_for(locale_name)
 
         def gettext(message: str, mapping: dict[str, Any] | None = None) -> str:
             return localizer.translate(message, domain=TRANSLATION_DOMAIN, mapping=mapping)
 
-        return _environment().get_template("attendance.html").render(
-            pages=[{**asdict(page), "qr": qr_data_uri(page.verify_url)} for page in pages],
-            signature=signature,
-            title=title,
-            lang=locale_name,
-            _=gettext,
-            gettext=gettext,
-        )
+        return _environment().get_template(template).render(lang=locale_name, _=gettext, gettext=gettext, **context)
 
-    def document(self, pages: list[CertificatePage], signature: str | None, title: str) -> bytes:
-        """The pages as one PDF/A document, in the order given."""
-        html = HTML(string=self.html(pages, signature, title), base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)
-        return html.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config,
-                              pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+    def background(self, html: str) -> bytes:
+        """The event's layer; the batches of one run share it, laid out once."""
+        if html not in self.backgrounds:
+            if len(self.backgrounds) >= BACKGROUNDS_KEPT:
+                self.backgrounds.pop(next(iter(self.backgrounds)))
+            self.backgrounds[html] = self.pdf(html)
+        return self.backgrounds[html]
+
+    def pdf(self, html: str) -> bytes:
+        document = HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)
+        return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config,
+                                  pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
 
     def certificates(self, pages: list[CertificatePage], signature: str | None) -> list[bytes]:
-        """One PDF/A per page, laid out together and cut apart."""
+        """One PDF/A per person. The pages share an event, a design and a language: the event's
+        text is laid out once, every person's name, QR code and number together in one document,
+        and each of its pages is cut out with the event's text drawn beneath."""
+        first = pages[0]
         titles = [f"{page.heading} · {page.recipient_name}" for page in pages]
-        document = self.document(pages, signature, titles[0])
-        return split_pdfa(document, titles)
+        background = self.background(self.html("background.html", first.locale, page=first, signature=signature,
+                                                title=first.heading))
+        people = self.pdf(self.html("people.html", first.locale, title=titles[0], pages=[
+            {**asdict(page), "name_size": name_size(page.recipient_name)} for page in pages
+        ]))
+        return split_pdfa(people, titles, background, [qr_drawing(page.verify_url) for page in pages])
+
+
+_renderers = threading.local()
 
 
 def renderer() -> Renderer:
-    """The process's renderer, made on first use (fonts take a moment to load)."""
-    return _renderer()
+    """This thread's renderer, made on first use (fonts take a moment to load). One per thread:
+    a font configuration must not be shared by web or worker threads rendering at once."""
+    if not hasattr(_renderers, "renderer"):
+        _renderers.renderer = Renderer()
+    return _renderers.renderer
 
 
-@functools.lru_cache(maxsize=1)
-def _renderer() -> Renderer:
-    return Renderer()
+# Where the QR code goes on the page (certificate.css leaves this corner free above the address).
+MM = 72 / 25.4
+QR_SIZE_MM = 28
+QR_RIGHT_MM = 22
+QR_BOTTOM_MM = 25
+PAGE_WIDTH_MM = 297
 
 
-def qr_data_uri(url: str) -> str:
-    """The verification address as a QR code image (a PNG with its quiet zone)."""
-    return segno.make(url, error="m", micro=False, mask=QR_MASK).png_data_uri(scale=6, border=4)
+def qr_drawing(url: str) -> bytes:
+    """The verification address as a QR code drawn in PDF operators: one filled rectangle per
+    run of dark modules, in points from the page's lower left corner. Vector, so it prints
+    sharp, and nothing for the layout engine to decode or the PDF to embed as an image."""
+    matrix = segno.make(url, error="m", micro=False, mask=QR_MASK).matrix
+    module = QR_SIZE_MM * MM / len(matrix)
+    left = (PAGE_WIDTH_MM - QR_RIGHT_MM - QR_SIZE_MM) * MM
+    top = (QR_BOTTOM_MM + QR_SIZE_MM) * MM
+    rectangles = []
+    for row_number, row in enumerate(matrix):
+        y = top - (row_number + 1) * module
+        column = 0
+        while column < len(row):
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(row) and row[column]:
+                column += 1
+            rectangles.append(f"{left + start * module:.3f} {y:.3f} {(column - start) * module:.3f} {module:.3f} re")
+    return ("q 0 0 0 rg\n" + "\n".join(rectangles) + "\nf Q\n").encode()
 
 
 def signature_data_uri(image: bytes | None, content_type: str | None) -> str | None:
@@ -156,38 +202,45 @@ def signature_data_uri(image: bytes | None, content_type: str | None) -> str | N
 
 # --- one PDF per page -------------------------------------------------------------------------
 
-_PAINTED = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do\b")
 _XMP_TITLE = re.compile(r'(<dc:title><rdf:Alt><rdf:li xml:lang="x-default">)(.*?)(</rdf:li>)', re.S)
 
 
-def _own_resources(page: Any) -> None:
-    """WeasyPrint gives every page of a document one shared /Resources; each page keeps only the
-    images it paints, so that its file does not carry every other person's QR code."""
-    shared = page["/Resources"].get_object()
-    painted = set(_PAINTED.findall(page.get_contents().get_data()))
-    resources = DictionaryObject()
-    for name, value in shared.items():
-        if name == "/XObject":
-            images = value.get_object()
-            value = DictionaryObject({NameObject(key): ref for key, ref in images.items()
-                                      if key[1:].encode() in painted})
-        resources[NameObject(name)] = value
-    page[NameObject("/Resources")] = resources
+def _underlay(background: bytes) -> StreamObject:
+    """The background's one page as a form XObject, to be drawn first on every page."""
+    page = PdfReader(io.BytesIO(background)).pages[0]
+    form = StreamObject()
+    form.set_data(page.get_contents().get_data())
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): page.mediabox,
+        NameObject("/Resources"): page["/Resources"],
+    })
+    return form
 
 
-def split_pdfa(document: bytes, titles: list[str]) -> list[bytes]:
-    """Each page of a PDF/A as a PDF/A of its own: the document's XMP metadata (with the page's
-    title), output intent and language carried over, and a file identifier of its own."""
+def split_pdfa(document: bytes, titles: list[str], background: bytes, drawings: list[bytes]) -> list[bytes]:
+    """Each page of a PDF/A as a PDF/A of its own, the background page drawn beneath it and the
+    page's drawing (its QR code) over it: the document's XMP metadata (with the page's title),
+    output intent and language carried over, and a file identifier of its own."""
     reader = PdfReader(io.BytesIO(document))
     root = reader.trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
     info = dict(reader.metadata or {})
+    underlay = _underlay(background)
     files = []
-    for page, title in zip(reader.pages, titles, strict=True):
-        _own_resources(page)
+    for page, title, drawing in zip(reader.pages, titles, drawings, strict=True):
         writer = PdfWriter()
         writer.pdf_header = document[:8]
-        writer.add_page(page)
+        written = writer.add_page(page)
+        resources = written["/Resources"]
+        images = resources.get("/XObject", DictionaryObject()).get_object()
+        images[NameObject("/Underlay")] = writer._add_object(underlay.clone(writer))
+        resources[NameObject("/XObject")] = images
+        contents = StreamObject()
+        contents.set_data(b"q /Underlay Do Q\nq\n" + written.get_contents().get_data() + b"\nQ\n" + drawing)
+        written.replace_contents(contents)
+        written.compress_content_streams()
         catalog = writer._root_object
         metadata = StreamObject()
         titled = _XMP_TITLE.sub(lambda found, title=title: found[1] + escape(title) + found[3], xmp, count=1)

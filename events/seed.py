@@ -2,14 +2,22 @@
 
 Categories, topics, venues in Heraklion, series, about `ctx.count(200)` events (mostly published,
 a few drafts, cancelled and postponed), registration questions, registrations with waiting lists,
-offers and approvals, check-ins and feedback. Everything follows from `ctx.rng` and `ctx.today`:
+offers and approvals, check-ins, feedback and certificates of attendance. Everything follows from
+`ctx.rng` and `ctx.today`:
 events that took place end before `ctx.today` starts in Heraklion, upcoming ones start after it,
 and nothing is recorded as happening after that moment.
 
 About a third of the registrations are by the seeded founders and members (`ctx.shared["users"]`
 from the accounts seeder), the rest by made-up people with addresses on example domains. They are
-bulk-inserted and not kept in memory; later seeders query them. What later seeders find in
-`ctx.shared`:
+bulk-inserted and not kept in memory; later seeders query them.
+
+Every event that took place has a certificate design, signed by the centre's director. The two
+latest with people checked in already have certificates, issued (and rendered) through
+`certificate_services.issue` as the worker issues them, so the staff pages, the downloads and the
+verification page have something to show; the older ones are left for the staff to issue. Their
+codes come from `secrets`, as always: the same seed gives the same certificates with other codes.
+
+What later seeders find in `ctx.shared`:
 
 - ``"events"``: the `Event` rows (ids set), in order of their start;
 - ``"event_categories"``, ``"event_topics"``, ``"event_series"``: dicts by slug;
@@ -18,23 +26,37 @@ bulk-inserted and not kept in memory; later seeders query them. What later seede
 """
 
 import base64
+import contextlib
 import datetime
 import decimal
+import functools
+import io
 import itertools
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw
 from pyramid.config import Configurator
+from pyramid.registry import Registry
+from pyramid.request import Request
+from pyramid.scripting import prepare
+from pyramid.threadlocal import get_current_registry
 from sqlalchemy import insert, select
 
+from dimoskopio import tasks
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.seed import FEMALE_FIRST, MALE_FIRST, SURNAMES, random_person
 from dimoskopio.seed import SeedContext
+from events import certificate_services
+from events.certificates import BATCH_SIZE as CERTIFICATE_BATCH_SIZE
 from events.models import (
     SLUG_MAX_LENGTH,
     AttendeeRole,
     Category,
+    CertificateDesign,
     Event,
     EventLanguage,
     EventStatus,
@@ -58,6 +80,11 @@ FUTURE_DAYS = 91
 # Rows per bulk INSERT: large enough to be fast, small enough to keep memory flat at --scale 10.
 BATCH_SIZE = 2000
 ONLINE_BASE = "https://meet.example/dimoskopio-"
+# Who signs the certificates, and how many of the latest events already have theirs: each
+# certificate is rendered, so this keeps `--scale 10` about as quick as `--scale 1`.
+CERTIFICATE_ISSUER = "Μαρία Παπαδάκη"
+CERTIFICATE_ISSUER_TITLE = ("Διευθύντρια Κέντρου Καινοτομίας", "Director of the Innovation Centre")
+CERTIFICATES_ISSUED_FOR = 2
 
 Text = tuple[str, str]  # (Greek, English)
 
@@ -547,6 +574,7 @@ def seed_events(ctx: SeedContext) -> None:
     events = _add_events(ctx, categories, now)
     people = _people(ctx)
     _add_registrations(ctx, events, people, now)
+    _add_certificates(ctx, events, now)
     ctx.shared["events"] = events
     ctx.shared["event_people"] = people
 
@@ -1023,3 +1051,81 @@ def _attend(ctx: SeedContext, event: Event, row: dict[str, Any], staff: list[int
         "ideas": rng.choice(IDEA_COMMENTS) if rng.random() < 0.3 else "",
         "created_at": answered,
     }
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+
+def _add_certificates(ctx: SeedContext, events: list[Event], now: datetime.datetime) -> None:
+    """A design for every event that took place; certificates for the people checked in at the
+    latest ones, issued the morning after (or at `now`, if that is sooner) by the staff account."""
+    took_place = [event for event in events if event.status == EventStatus.PUBLISHED and event.ends_at <= now]
+    signature = signature_png()
+    ctx.dbsession.add_all([
+        CertificateDesign(event_id=event.id, issuer_name=CERTIFICATE_ISSUER,
+                          issuer_title_el=CERTIFICATE_ISSUER_TITLE[0], issuer_title_en=CERTIFICATE_ISSUER_TITLE[1],
+                          signature=signature, signature_type="image/png", updated_at=event.ends_at)
+        for event in took_place
+    ])
+    ctx.dbsession.flush()
+    latest = []
+    for event in sorted(took_place, key=lambda event: (event.ends_at, event.id), reverse=True):
+        if len(latest) == CERTIFICATES_ISSUED_FOR:
+            break
+        if certificate_services.attendees_without_certificate(ctx.dbsession, event.id, limit=1):
+            latest.append(event)
+    if not latest:
+        return
+    staff = ctx.shared.get("users", {}).get(Role.STAFF, [])
+    with _request(ctx) as request:
+        for event in latest:
+            issued_at = min(event.ends_at + datetime.timedelta(days=1), now)
+            while registrations := certificate_services.attendees_without_certificate(
+                    ctx.dbsession, event.id, limit=CERTIFICATE_BATCH_SIZE):
+                certificate_services.issue(request, event, registrations, issued_at,
+                                           issued_by=staff[0] if staff else None)
+                ctx.dbsession.flush()
+
+
+def _registry(ctx: SeedContext) -> Registry:
+    """The application whose database is being seeded. Seeders get a session, not a registry:
+    `dimoskopio-seed` makes its registry current in the thread; elsewhere (tests, benchmarks) the
+    one the background tasks use is the application's. Whichever owns the session's engine."""
+    engine = ctx.dbsession.get_bind()
+    for registry in (get_current_registry(), tasks._state.get("registry")):
+        if registry is not None and registry.get("db_engine") is engine:
+            return registry
+    raise LookupError("no application registry uses the seed's database")
+
+
+@contextlib.contextmanager
+def _request(ctx: SeedContext) -> Iterator[Request]:
+    """A request on the seed's own session and transaction, as `tasks.task_request` makes one for
+    the worker, for the services that need one (URLs, settings)."""
+    registry = _registry(ctx)
+    request = Request.blank("/", base_url=registry.settings["dimoskopio.base_url"])
+    with prepare(request=request, registry=registry):
+        request.dbsession = ctx.dbsession
+        yield request
+
+
+SIGNATURE_INK = (24, 40, 96, 255)
+
+
+@functools.lru_cache(maxsize=1)
+def signature_png() -> bytes:
+    """A handwritten-looking signature on a transparent background, the same every time."""
+    image = Image.new("RGBA", (360, 120), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    loops = []
+    for step in range(701):
+        t = step / 700
+        phase = 2 * math.pi * (6 * t + 0.8 * t * t)
+        height = 34 * (1.5 - t) * (0.75 + 0.25 * math.sin(2 * math.pi * 2.3 * t + 1))
+        loops.append((26 + 300 * t + 14 * math.cos(phase), 66 - height * math.sin(phase) - 10 * math.sin(math.pi * t)))
+    draw.line(loops, fill=SIGNATURE_INK, width=4, joint="curve")
+    underline = [(40 + 290 * t, 102 - 12 * math.sin(math.pi * t) + 8 * t) for t in (step / 100 for step in range(101))]
+    draw.line(underline, fill=SIGNATURE_INK, width=3, joint="curve")
+    png = io.BytesIO()
+    image.save(png, format="PNG", optimize=True)
+    return png.getvalue()

@@ -1,7 +1,8 @@
 """Helpers shared by the functional tests of the events pages: moments in Heraklion time, rows,
-the registration form, emailed attachments and calendar files."""
+the registration form, emailed attachments, calendar files and certificates."""
 
 import datetime
+import io
 import secrets
 from email.message import EmailMessage
 from typing import Any
@@ -9,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import webtest
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import TRANSLATION_DOMAIN, localizer_for
-from events.models import Event, Registration, RegistrationStatus
+from dimoskopio.tasks import run_pending_tasks
+from events.models import Certificate, Event, Registration, RegistrationStatus
 from tests.functional.conftest import link_in
 
 ATHENS = ZoneInfo("Europe/Athens")
@@ -112,3 +115,45 @@ def calendar_event(data: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
     calendar = icalendar.Calendar.from_ical(data)
     [event] = calendar.walk("VEVENT")
     return calendar, event
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+LONG_NAME = "Αικατερίνη-Μαργαρίτα Παπαδοπούλου-Χατζηγεωργίου του Εμμανουήλ"
+
+
+def past_event_with_attendees(dbsession: Session, event_factory: Any) -> tuple[Event, dict[str, Registration]]:
+    """An event that took place yesterday: two checked in (one reads English), one absent, one
+    who cancelled."""
+    start = utcnow().replace(microsecond=0) - DAY
+    event = event_factory(starts_at=start, ends_at=start + 3 * HOUR, hours=3)
+    now = utcnow()
+    people = {
+        "greek": add_registration(dbsession, event, email="eleni@example.gr", name=LONG_NAME, checked_in_at=now),
+        "english": add_registration(dbsession, event, email="john@example.org", name="John Smith", locale="en",
+                                    checked_in_at=now),
+        "absent": add_registration(dbsession, event, email="absent@example.gr", name="Απών Απόντας"),
+        "cancelled": add_registration(dbsession, event, RegistrationStatus.CANCELLED, email="gone@example.gr"),
+    }
+    dbsession.commit()
+    return event, people
+
+
+def certificates_of(dbsession: Session, event: Event) -> list[Certificate]:
+    """The event's certificates as the database has them now, oldest first."""
+    dbsession.rollback()
+    return list(dbsession.scalars(select(Certificate).where(Certificate.event_id == event.id)
+                                  .order_by(Certificate.id)))
+
+
+def issue_all(testapp: webtest.TestApp, event: Event, email: bool = True) -> None:
+    """Press "Issue" on the event's certificates page (staff logged in) and run the worker."""
+    page = testapp.get(f"/admin/events/{event.id}/certificates")
+    form = next(form for form in page.forms.values() if form.action.endswith("/certificates/issue"))
+    form["email_attendees"] = email
+    form.submit(status=303)
+    run_pending_tasks()
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

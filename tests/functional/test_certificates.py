@@ -1,7 +1,6 @@
 """Certificates of attendance: who gets them, what the PDF holds, issuing in the background,
 downloads, revoking and re-issuing, and the public verification page."""
 
-import datetime
 import io
 import zipfile
 
@@ -13,47 +12,22 @@ from sqlalchemy import func, select
 
 from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
-from dimoskopio.tasks import run_pending_tasks
 from events import services
-from events.models import Certificate, CertificateRun, RegistrationStatus
-from tests.functional.events_helpers import add_registration
-
-LONG_NAME = "Αικατερίνη-Μαργαρίτα Παπαδοπούλου-Χατζηγεωργίου του Εμμανουήλ"
+from events.models import Certificate, CertificateRun
+from tests.functional.events_helpers import (
+    LONG_NAME,
+    add_registration,
+    certificates_of,
+    issue_all,
+    past_event_with_attendees,
+    pdf_text,
+)
 
 
 @pytest.fixture
 def attended(dbsession, event_factory):
     """An event that took place yesterday: two checked in (one reads English), one absent."""
-    start = utcnow().replace(microsecond=0) - datetime.timedelta(days=1)
-    event = event_factory(starts_at=start, ends_at=start + datetime.timedelta(hours=3), hours=3)
-    now = utcnow()
-    people = {
-        "greek": add_registration(dbsession, event, email="eleni@example.gr", name=LONG_NAME, checked_in_at=now),
-        "english": add_registration(dbsession, event, email="john@example.org", name="John Smith", locale="en",
-                                    checked_in_at=now),
-        "absent": add_registration(dbsession, event, email="absent@example.gr", name="Απών Απόντας"),
-        "cancelled": add_registration(dbsession, event, RegistrationStatus.CANCELLED, email="gone@example.gr"),
-    }
-    dbsession.commit()
-    return event, people
-
-
-def certificates_of(dbsession, event):
-    dbsession.rollback()
-    return list(dbsession.scalars(select(Certificate).where(Certificate.event_id == event.id)
-                                  .order_by(Certificate.id)))
-
-
-def issue_all(testapp, event, email=True):
-    page = testapp.get(f"/admin/events/{event.id}/certificates")
-    form = next(form for form in page.forms.values() if form.action.endswith("/certificates/issue"))
-    form["email_attendees"] = email
-    form.submit(status=303)
-    run_pending_tasks()
-
-
-def pdf_text(pdf: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return past_event_with_attendees(dbsession, event_factory)
 
 
 def test_only_checked_in_attendees_get_a_certificate_each_in_their_language(

@@ -1,7 +1,8 @@
 """The demo events: the same seed gives the same data, and the data keeps the rules that the
-services keep (seats, waiting lists, approvals, check-in, feedback)."""
+services keep (seats, waiting lists, approvals, check-in, feedback, certificates)."""
 
 import datetime
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -9,12 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from dimoskopio.accounts.models import User
 from dimoskopio.seed import run_seeders
 from events.models import (
     SEAT_HOLDING,
+    Certificate,
+    CertificateDesign,
     Event,
     EventStatus,
     Feedback,
@@ -41,6 +45,8 @@ class Seeded:
     feedback: list[Any]
     questions: list[Any]
     user_emails: dict[int, str]
+    designs: list[Any]
+    certificates: list[Any]
 
     def registrations_of(self, event_id: int) -> list[Any]:
         return [row for row in self.registrations if row.event_id == event_id]
@@ -58,7 +64,8 @@ def seed_and_read(app: Any, seed: int) -> Seeded:
             ).order_by(Event.id)).all(),
             registrations=session.execute(select(
                 Registration.id, Registration.event_id, Registration.status, Registration.source,
-                Registration.user_id, Registration.email, Registration.answers, Registration.created_at,
+                Registration.user_id, Registration.name, Registration.email, Registration.locale,
+                Registration.answers, Registration.created_at,
                 Registration.confirmed_at, Registration.waiting_since, Registration.offer_expires_at,
                 Registration.cancelled_at, Registration.checked_in_at, Registration.reminder_sent_at,
                 Registration.feedback_requested_at,
@@ -68,6 +75,14 @@ def seed_and_read(app: Any, seed: int) -> Seeded:
                 Question.id, Question.event_id, Question.kind, Question.required, Question.choices_el,
             )).all(),
             user_emails=dict(session.execute(select(User.id, User.email)).all()),
+            designs=session.execute(select(
+                CertificateDesign.event_id, CertificateDesign.issuer_name, CertificateDesign.issuer_title_el,
+                CertificateDesign.issuer_title_en, CertificateDesign.signature, CertificateDesign.signature_type,
+            )).all(),
+            certificates=session.execute(select(
+                Certificate.id, Certificate.event_id, Certificate.registration_id, Certificate.recipient_name,
+                Certificate.locale, Certificate.issued_at, Certificate.revoked_at, Certificate.pdf,
+            ).order_by(Certificate.id)).all(),
         )
     finally:
         session.rollback()
@@ -84,7 +99,7 @@ def test_events_are_seeded_after_the_accounts_they_use(registry):
     assert names.index("accounts") < names.index("events")
 
 
-def test_the_same_seed_gives_the_same_events_and_registrations(app, seeded):
+def test_the_same_seed_gives_the_same_events_registrations_and_certificate_holders(app, seeded):
     again = seed_and_read(app, SEED)
     assert [event.slug for event in again.events] == [event.slug for event in seeded.events]
 
@@ -94,6 +109,16 @@ def test_the_same_seed_gives_the_same_events_and_registrations(app, seeded):
         return Counter((slugs[row.event_id], row.status, row.email) for row in data.registrations)
 
     assert registrations(again) == registrations(seeded)
+
+    def holders(data: Seeded) -> Counter[tuple[str, str, str]]:
+        # The codes are drawn by `secrets` and differ; who holds a certificate does not.
+        slugs = {event.id: event.slug for event in data.events}
+        emails = {row.id: row.email for row in data.registrations}
+        return Counter((slugs[row.event_id], emails[row.registration_id], row.recipient_name)
+                       for row in data.certificates)
+
+    assert holders(seeded)
+    assert holders(again) == holders(seeded)
 
 
 def test_a_year_behind_and_three_months_ahead(seeded):
@@ -237,3 +262,42 @@ def test_members_register_with_their_account_and_everyone_else_at_example_domain
     assert all("example" in row.email.rpartition("@")[2].split(".") for row in seeded.registrations)
     pairs = [(row.event_id, row.email) for row in seeded.registrations]
     assert len(set(pairs)) == len(pairs)
+
+
+def took_place(seeded: Seeded) -> list[Any]:
+    return [event for event in seeded.events if event.status == EventStatus.PUBLISHED and event.ends_at <= NOW]
+
+
+def test_every_event_that_took_place_has_a_signed_certificate_design(seeded):
+    assert {design.event_id for design in seeded.designs} == {event.id for event in took_place(seeded)}
+    for design in seeded.designs:
+        assert design.issuer_name and design.issuer_title_el and design.issuer_title_en
+        assert design.signature_type == "image/png"
+        assert design.signature.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_certificates_stand_for_the_people_checked_in_at_the_two_latest_events_only(seeded):
+    with_attendees = {row.event_id for row in seeded.registrations if row.checked_in_at is not None}
+    latest = sorted((event for event in took_place(seeded) if event.id in with_attendees),
+                    key=lambda event: (event.ends_at, event.id))[-2:]
+    assert len(latest) == 2
+    checked_in = {row.id: row for row in seeded.registrations
+                  if row.event_id in {event.id for event in latest} and row.checked_in_at is not None}
+    assert sorted(row.registration_id for row in seeded.certificates) == sorted(checked_in)
+    ends = {event.id: event.ends_at for event in latest}
+    for certificate in seeded.certificates:
+        registration = checked_in[certificate.registration_id]
+        assert certificate.event_id == registration.event_id
+        assert certificate.recipient_name == registration.name
+        assert certificate.locale == registration.locale
+        assert certificate.revoked_at is None
+        assert ends[certificate.event_id] <= certificate.issued_at <= NOW
+
+
+def test_each_certificate_is_a_one_page_pdf_that_names_its_holder(seeded):
+    assert seeded.certificates
+    for certificate in seeded.certificates:
+        reader = PdfReader(io.BytesIO(certificate.pdf))
+        assert len(reader.pages) == 1
+        text = " ".join(reader.pages[0].extract_text().split())
+        assert certificate.recipient_name in text
