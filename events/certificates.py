@@ -259,10 +259,10 @@ def split_pdfa(document: bytes, titles: list[str], background: bytes, drawings: 
 
 
 def merge_pdfs(files: list[bytes]) -> bytes:
-    """Several certificates as one file, for printing."""
+    """Several one-page certificates as one file, for printing."""
     writer = PdfWriter()
     for data in files:
-        writer.append(PdfReader(io.BytesIO(data)))
+        writer.add_page(PdfReader(io.BytesIO(data)).pages[0])
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
