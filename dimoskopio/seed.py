@@ -24,6 +24,8 @@ class SeedContext:
     rng: random.Random
     scale: float
     today: datetime.date
+    # The application being seeded, for seeders that call services needing a request.
+    registry: Any = None
     shared: dict[str, Any] = field(default_factory=dict)
 
     def count(self, base: int) -> int:
@@ -47,7 +49,7 @@ def run_seeders(
 ) -> list[str]:
     context = SeedContext(
         dbsession=dbsession, rng=random.Random(seed), scale=scale,
-        today=today or datetime.datetime.now(registry["timezone"]).date(),
+        today=today or datetime.datetime.now(registry["timezone"]).date(), registry=registry,
     )
     ran = []
     for _order, name, seeder in sorted(registry.get("seeders", []), key=lambda item: item[:2]):

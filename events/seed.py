@@ -40,13 +40,10 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from pyramid.config import Configurator
-from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.scripting import prepare
-from pyramid.threadlocal import get_current_registry
 from sqlalchemy import insert, select
 
-from dimoskopio import tasks
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.seed import FEMALE_FIRST, MALE_FIRST, SURNAMES, random_person
 from dimoskopio.seed import SeedContext
@@ -1058,7 +1055,8 @@ def _attend(ctx: SeedContext, event: Event, row: dict[str, Any], staff: list[int
 
 def _add_certificates(ctx: SeedContext, events: list[Event], now: datetime.datetime) -> None:
     """A design for every event that took place; certificates for the people checked in at the
-    latest ones, issued the morning after (or at `now`, if that is sooner) by the staff account."""
+    latest ones, issued by the staff account a day after the event ended (or at `now`, if sooner),
+    in batches of the size the worker uses."""
     took_place = [event for event in events if event.status == EventStatus.PUBLISHED and event.ends_at <= now]
     signature = signature_png()
     ctx.dbsession.add_all([
@@ -1087,22 +1085,11 @@ def _add_certificates(ctx: SeedContext, events: list[Event], now: datetime.datet
                 ctx.dbsession.flush()
 
 
-def _registry(ctx: SeedContext) -> Registry:
-    """The application whose database is being seeded. Seeders get a session, not a registry:
-    `dimoskopio-seed` makes its registry current in the thread; elsewhere (tests, benchmarks) the
-    one the background tasks use is the application's. Whichever owns the session's engine."""
-    engine = ctx.dbsession.get_bind()
-    for registry in (get_current_registry(), tasks._state.get("registry")):
-        if registry is not None and registry.get("db_engine") is engine:
-            return registry
-    raise LookupError("no application registry uses the seed's database")
-
-
 @contextlib.contextmanager
 def _request(ctx: SeedContext) -> Iterator[Request]:
     """A request on the seed's own session and transaction, as `tasks.task_request` makes one for
     the worker, for the services that need one (URLs, settings)."""
-    registry = _registry(ctx)
+    registry = ctx.registry
     request = Request.blank("/", base_url=registry.settings["dimoskopio.base_url"])
     with prepare(request=request, registry=registry):
         request.dbsession = ctx.dbsession
