@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 from pyramid.request import Request
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from dimoskopio.accounts.models import User
 from dimoskopio.i18n import _, centre_name, format_date, localizer_for
@@ -155,12 +155,16 @@ def certificate_counts(dbsession: Session, event_id: int) -> CertificateCounts:
     return CertificateCounts(attendees=attendees, issued=issued, revoked=revoked)
 
 
-def event_certificates(dbsession: Session, event_id: int) -> list[Certificate]:
-    """Every certificate of the event: standing ones first, by name, then revoked ones."""
-    return list(dbsession.scalars(
+def event_certificates(dbsession: Session, event_id: int, with_pdf: bool = False) -> list[Certificate]:
+    """Every certificate of the event: standing ones first, by name, then revoked ones; their
+    PDFs loaded in the same query when asked for (downloads of them all)."""
+    query = (
         select(Certificate).where(Certificate.event_id == event_id)
         .order_by(Certificate.revoked_at.is_not(None), Certificate.recipient_name, Certificate.id)
-    ).unique())
+    )
+    if with_pdf:
+        query = query.options(undefer(Certificate.pdf))
+    return list(dbsession.scalars(query).unique())
 
 
 def standing_certificate(dbsession: Session, registration_id: int) -> Certificate | None:

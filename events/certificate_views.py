@@ -17,7 +17,7 @@ from dimoskopio.web import object_or_404
 from events import certificate_services as rules
 from events.certificates import merge_pdfs
 from events.forms import CertificateDesignForm, IssueCertificatesForm, ReissueCertificateForm, RevokeCertificateForm
-from events.models import Certificate, CertificateDesign, Event
+from events.models import Certificate, Event
 from events.services import RegistrationRefused
 from events.views import refusal_message, registration_for_link
 
@@ -90,8 +90,7 @@ def certificates(request: Request) -> Any:
 def preview(request: Request) -> Response:
     event = _event(request)
     locale_name = request.GET.get("lang") if request.GET.get("lang") in ("el", "en") else "el"
-    design = request.dbsession.get(CertificateDesign, event.id) or rules.design_for(request.dbsession, event)
-    body = rules.preview_pdf(request, event, design, locale_name, utcnow())
+    body = rules.preview_pdf(request, event, rules.design_for(request.dbsession, event), locale_name, utcnow())
     return pdf_response(body, f"preview-{locale_name}.pdf")
 
 
@@ -126,7 +125,7 @@ def progress(request: Request) -> dict[str, Any]:
 def download_all(request: Request) -> Response:
     """Every standing certificate of the event: a ZIP of the files, or one PDF to print."""
     event = _event(request)
-    standing = [certificate for certificate in rules.event_certificates(request.dbsession, event.id)
+    standing = [certificate for certificate in rules.event_certificates(request.dbsession, event.id, with_pdf=True)
                 if certificate.is_valid]
     if not standing:
         raise HTTPNotFound()
@@ -210,4 +209,4 @@ def verify(request: Request) -> dict[str, Any]:
     certificate = rules.certificate_by_code(request.dbsession, request.matchdict["code"])
     if certificate is None:
         request.response.status = 404
-    return {"certificate": certificate, "code": request.matchdict["code"][:40]}
+    return {"certificate": certificate}
