@@ -43,7 +43,9 @@ def design_for(dbsession: Session, event: Event) -> CertificateDesign:
     design = dbsession.get(CertificateDesign, event.id)
     if design is not None:
         return design
-    design = CertificateDesign(event_id=event.id)
+    # Column defaults apply only when the row is written; the unsaved design is read before that.
+    design = CertificateDesign(event_id=event.id, heading_el="", heading_en="", statement_el="", statement_en="",
+                               issuer_name="", issuer_title_el="", issuer_title_en="")
     previous = dbsession.scalar(select(CertificateDesign).order_by(CertificateDesign.updated_at.desc()).limit(1))
     if previous is not None:
         design.issuer_name = previous.issuer_name
@@ -272,6 +274,8 @@ def issue_batch(request: Request, run_id: int, now: datetime.datetime) -> bool:
     certificates = issue(request, event, registrations, now, issued_by=dbsession.get(User, run.requested_by_id)
                          if run.requested_by_id else None)
     run.issued += len(certificates)
+    # People checked in since the run began are issued too: the total grows with them.
+    run.total = run.issued + certificate_counts(dbsession, event.id).missing
     if run.email_attendees:
         for certificate, registration in zip(certificates, registrations, strict=True):
             email_certificate(request, certificate, registration, now)

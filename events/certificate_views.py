@@ -3,7 +3,7 @@ revoke and re-issue), the attendee's download, and the public verification page.
 
 import io
 import zipfile
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
@@ -48,9 +48,30 @@ def _certificate(request: Request) -> Certificate:
     return object_or_404(request, Certificate, request.matchdict["certificate_id"])
 
 
-def certificates_page(request: Request, event: Event, **extra: Any) -> dict[str, Any]:
+class RowForms(NamedTuple):
+    """The forms on one issued certificate's row; field names carry its id."""
+
+    reissue: ReissueCertificateForm
+    revoke: RevokeCertificateForm
+
+
+def row_forms(request: Request, certificate: Certificate) -> RowForms:
+    return RowForms(
+        reissue=ReissueCertificateForm(request, prefix=f"reissue-{certificate.id}-",
+                                       data={"name": certificate.recipient_name}),
+        revoke=RevokeCertificateForm(request, prefix=f"revoke-{certificate.id}-"),
+    )
+
+
+def certificates_page(request: Request, event: Event, failed: tuple[int, RowForms] | None = None,
+                      **extra: Any) -> dict[str, Any]:
+    """The page; `failed` is a row whose form came back with errors, shown open next to them."""
     dbsession = request.dbsession
     design = rules.design_for(dbsession, event)
+    certificates = rules.event_certificates(dbsession, event.id)
+    forms = {certificate.id: row_forms(request, certificate) for certificate in certificates if certificate.is_valid}
+    if failed is not None:
+        forms[failed[0]] = failed[1]
     return {
         "event": event,
         "design": design,
@@ -58,7 +79,9 @@ def certificates_page(request: Request, event: Event, **extra: Any) -> dict[str,
         "issue_form": IssueCertificatesForm(request),
         "counts": rules.certificate_counts(dbsession, event.id),
         "run": rules.latest_run(dbsession, event.id),
-        "certificates": rules.event_certificates(dbsession, event.id),
+        "certificates": certificates,
+        "row_forms": forms,
+        "failed_row": failed[0] if failed else None,
         "refusal": None,
         **extra,
     }
@@ -154,13 +177,12 @@ def staff_pdf(request: Request) -> Response:
 def revoke(request: Request) -> Any:
     certificate = _certificate(request)
     event = certificate.event
-    form = RevokeCertificateForm(request)
+    forms = row_forms(request, certificate)
     try:
-        if not form.validate():
+        if not forms.revoke.validate():
             request.response.status = 400
-            return certificates_page(request, event, refusal=request.localizer.translate(
-                _("Say why the certificate is revoked.")))
-        rules.revoke(certificate, form.reason.data.strip(), request.user, utcnow())
+            return certificates_page(request, event, failed=(certificate.id, forms))
+        rules.revoke(certificate, forms.revoke.reason.data.strip(), request.user, utcnow())
     except RegistrationRefused as error:
         request.response.status = 409
         return certificates_page(request, event, refusal=refusal_message(request, error))
@@ -174,13 +196,12 @@ def revoke(request: Request) -> Any:
 def reissue(request: Request) -> Any:
     certificate = _certificate(request)
     event = certificate.event
-    form = ReissueCertificateForm(request)
+    forms = row_forms(request, certificate)
     try:
-        if not form.validate():
+        if not forms.reissue.validate():
             request.response.status = 400
-            return certificates_page(request, event, refusal=request.localizer.translate(
-                _("Enter the name for the new certificate.")))
-        replacement = rules.reissue(request, certificate, form.name.data.strip(), request.user, utcnow())
+            return certificates_page(request, event, failed=(certificate.id, forms))
+        replacement = rules.reissue(request, certificate, forms.reissue.name.data.strip(), request.user, utcnow())
     except RegistrationRefused as error:
         request.response.status = 409
         return certificates_page(request, event, refusal=refusal_message(request, error))

@@ -28,7 +28,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, StreamObject
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from dimoskopio.i18n import TRANSLATION_DOMAIN, localizer_for
 
@@ -138,8 +138,13 @@ class Renderer:
 
     def pdf(self, html: str) -> bytes:
         document = HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)
-        return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config,
-                                  pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+        try:
+            return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config,
+                                      pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+        except FatalURLFetchingError as error:
+            # A BaseException in WeasyPrint: as an ordinary error it fails the task or the request
+            # (and is retried, logged) instead of taking a worker thread down.
+            raise RuntimeError(f"a certificate asset could not be loaded: {error}") from error
 
     def certificates(self, pages: list[CertificatePage], signature: str | None) -> list[bytes]:
         """One PDF/A per person. The pages share an event, a design and a language: the event's

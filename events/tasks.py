@@ -89,12 +89,11 @@ def request_feedback(request: Request) -> int:
         request.dbsession, [registration.id for registration in registrations])
     for registration in registrations:
         # Where the certificate is issued by then, the same email brings it.
-        certificate = certificates.get(registration.id)
-        extra = {"certificate_url": request.public_url(
+        certificate_url = request.public_url(
             "events.registration_certificate",
             token=services.manage_token(request.registry.settings["dimoskopio.secret"], registration),
-        )} if certificate else None
-        notify_registration(request, registration, "event-feedback", extra)
+        ) if registration.id in certificates else None
+        notify_registration(request, registration, "event-feedback", {"certificate_url": certificate_url})
     return len(registrations)
 
 

@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import LOCALE_COOKIE
-from events.models import Category, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
+from dimoskopio.tasks import run_pending_tasks, task_request
+from events.certificate_services import start_run
+from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
 from tests.browser.conftest import add_registration, log_in, text
 
@@ -142,6 +145,7 @@ class EventPages:
     member: User
     staff: User
     private_link: str
+    past: Event
 
 
 def arrange_events(dbsession: Any, event_factory: Any, user_factory: Any, app: Any) -> EventPages:
@@ -191,7 +195,17 @@ def arrange_events(dbsession: Any, event_factory: Any, user_factory: Any, app: A
     add_registration(dbsession, past, member.name, member.email, user_id=member.id)
     token = manage_token(app.registry.settings["dimoskopio.secret"], mine)
     return EventPages(event=event, series=series, member=member, staff=staff,
-                      private_link=f"/events/registration/{token}")
+                      private_link=f"/events/registration/{token}", past=past)
+
+
+def issue_certificates(dbsession: Any, event: Event) -> list[str]:
+    """Certificates for the event's checked-in people, issued by the worker as staff ask for
+    them; returns their verification codes."""
+    with task_request() as request:
+        start_run(request, request.dbsession.get(Event, event.id), False, None, utcnow())
+    run_pending_tasks()
+    dbsession.rollback()
+    return list(dbsession.scalars(select(Certificate.code).where(Certificate.event_id == event.id)))
 
 
 LOCALES = ["el", "en"]
@@ -201,6 +215,7 @@ ATHENS = ZoneInfo("Europe/Athens")
 @pytest.mark.parametrize("locale", LOCALES)
 def test_event_pages(page, axe, live_server, dbsession, event_factory, user_factory, app, locale):
     pages = arrange_events(dbsession, event_factory, user_factory, app)
+    [code] = issue_certificates(dbsession, pages.past)
     if locale == "en":
         use_english(page, live_server)
     month = pages.event.starts_at.astimezone(ATHENS).strftime("%Y-%m")  # the calendar month with the event
@@ -217,6 +232,14 @@ def test_event_pages(page, axe, live_server, dbsession, event_factory, user_fact
             expect(page.locator(f".month-calendar a[href='/events/{pages.event.slug}']")).to_have_count(1)
         axe(page)
     expect(page.locator("main")).to_contain_text(pages.member.name)  # the private link shows the registration
+    # The verification page of a certificate, and of a code that matches none.
+    for path, status, message in [(f"/certificates/verify/{code}", 200, "This certificate is valid."),
+                                  ("/certificates/verify/no-such-code", 404, "No certificate has this code.")]:
+        response = page.goto(path)
+        assert response is not None and response.status == status, f"{path}: {response and response.status}"
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        expect(page.locator("main")).to_contain_text(text(message, locale))
+        axe(page)
     page.goto("/events")
     expect(page.locator(".event-card")).to_have_count(2)
 
@@ -234,6 +257,7 @@ def test_event_pages(page, axe, live_server, dbsession, event_factory, user_fact
 @pytest.mark.parametrize("locale", LOCALES)
 def test_event_staff_pages(page, axe, live_server, dbsession, event_factory, user_factory, app, locale):
     pages = arrange_events(dbsession, event_factory, user_factory, app)
+    issue_certificates(dbsession, pages.past)
     if locale == "en":
         use_english(page, live_server)
     log_in(page, pages.staff.email)
@@ -242,6 +266,8 @@ def test_event_staff_pages(page, axe, live_server, dbsession, event_factory, use
         "/admin", "/admin/events", "/admin/events/new", f"/admin/events/{event_id}",
         f"/admin/events/{event_id}/edit", f"/admin/events/{event_id}/check-in",
         f"/admin/events/{event_id}/questions", "/admin/events/venues",
+        # Certificates: still to issue (the forms), and issued (the finished run, the table).
+        f"/admin/events/{event_id}/certificates", f"/admin/events/{pages.past.id}/certificates",
     ]:
         response = page.goto(path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"

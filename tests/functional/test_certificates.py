@@ -105,7 +105,7 @@ def test_the_verification_page_for_valid_revoked_and_unknown_codes(testapp, dbse
 
     page = testapp.get(f"/admin/events/{event.id}/certificates")
     form = next(form for form in page.forms.values() if form.action.endswith(f"/certificates/{certificate.id}/revoke"))
-    form["reason"] = "Εκδόθηκε κατά λάθος"
+    form[f"revoke-{certificate.id}-reason"] = "Εκδόθηκε κατά λάθος"
     form.submit(status=303)
 
     revoked = testapp.get(f"/certificates/verify/{certificate.code}")
@@ -123,7 +123,7 @@ def test_reissuing_after_a_name_correction_revokes_the_old_one(testapp, dbsessio
 
     page = testapp.get(f"/admin/events/{event.id}/certificates")
     form = next(form for form in page.forms.values() if form.action.endswith(f"/certificates/{old.id}/reissue"))
-    form["name"] = "John A. Smith"
+    form[f"reissue-{old.id}-name"] = "John A. Smith"
     form.submit(status=303)
 
     certificates = {certificate.id: certificate for certificate in certificates_of(dbsession, event)}

@@ -16,6 +16,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import StreamObject
 from weasyprint import HTML
+from weasyprint.urls import FatalURLFetchingError
 
 from events import certificates
 from events.certificates import ASSET_ORIGIN, STATIC, AssetFetcher, CertificatePage
@@ -73,7 +74,7 @@ def signature_uri() -> str:
     "ftp://assets.dimoskopio.invalid/fonts/DejaVuSans.ttf",
 ])
 def test_the_fetcher_refuses_everything_but_the_projects_own_assets(url):
-    with pytest.raises(ValueError):  # noqa: PT011 - the fetcher refuses with a plain ValueError
+    with pytest.raises(ValueError, match=r"\basset"):
         AssetFetcher().fetch(url)
 
 
@@ -97,13 +98,13 @@ def test_the_fetcher_serves_the_font_from_the_static_folder_and_data_uris():
     '<p>x</p>',
 ], ids=["img-file", "img-network", "stylesheet-file", "font-file"])
 def test_a_document_that_reaches_outside_its_assets_is_not_rendered(html):
-    with pytest.raises(Exception) as refused:  # noqa: PT011 - WeasyPrint wraps the refusal
+    # WeasyPrint's fatal fetching error derives from BaseException, so that nothing on the way
+    # swallows it; the fetcher's refusal is its cause.
+    with pytest.raises(FatalURLFetchingError) as refused:
         HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=AssetFetcher()).write_pdf()
 
-    chain = [refused.value]
-    while chain[-1].__cause__ is not None:
-        chain.append(chain[-1].__cause__)
-    assert any(isinstance(error, ValueError) and "assets" in str(error) for error in chain), chain
+    assert isinstance(refused.value.__cause__, ValueError)
+    assert "the project's own assets" in str(refused.value.__cause__)
 
 
 # --- one file per person ----------------------------------------------------------------------
@@ -125,12 +126,13 @@ def image_streams(reader: PdfReader) -> dict[str, StreamObject]:
 
 def rendered(pdf: bytes) -> Image.Image:
     document = pypdfium2.PdfDocument(pdf)
-    return document[0].render(scale=3).to_pil().convert("RGB")
+    return document[0].render(scale=2).to_pil().convert("RGB")
 
 
 def painted_with(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 12) -> int:
     """How many pixels of the image have about this colour."""
-    return sum(1 for pixel in image.getdata()
+    colours = image.getcolors(maxcolors=image.width * image.height)
+    return sum(count for count, pixel in colours
                if all(abs(channel - wanted) <= tolerance for channel, wanted in zip(pixel, colour, strict=True)))
 
 
@@ -146,16 +148,20 @@ def test_each_file_of_a_batch_holds_one_page_and_only_its_own_qr_code(batch):
     readers = [PdfReader(io.BytesIO(data)) for data in files]
     assert [len(reader.pages) for reader in readers] == [1, 1, 1]
 
+    # Images the files hold, wherever in the file: the signature is in every one; nothing else
+    # may be shared, and a file holds at most one image of its own (its QR code, were it drawn as
+    # an image rather than in vector operators).
     images = [set(image_streams(reader)) for reader in readers]
     shared = set.intersection(*images)
     own = [found - shared for found in images]
-    assert len(shared) == 1, "the signature, the same in every file"
-    assert [len(found) for found in own] == [1, 1, 1], "each file holds one image of its own: its QR code"
-    assert not (own[0] & own[1] or own[0] & own[2] or own[1] & own[2])
+    assert len(shared) == 1, f"only the signature is in every file, not {len(shared)} images (others' QR codes?)"
+    assert all(len(found) <= 1 for found in own), own
+    assert not (own[0] & own[1] or own[0] & own[2] or own[1] & own[2]), "no file holds another's image"
 
     for page, data in zip(pages, files, strict=True):
         picture = rendered(data)
-        assert [code.text for code in zxingcpp.read_barcodes(picture)] == [page.verify_url]
+        assert [code.text for code in zxingcpp.read_barcodes(picture)] == [page.verify_url], (
+            "each file paints one QR code: its own")
         assert painted_with(picture, LOGO_ORANGE) > 50, "the logo is painted"
 
 
@@ -182,7 +188,7 @@ def test_each_file_is_a_pdfa_2u_with_its_own_title_and_identifier(batch):
         assert re.search(r'pdfaid:part(="2"|>2<)', xmp) and re.search(r'pdfaid:conformance(="U"|>U<)', xmp)
         # Well-formed XML, with the title's & and < escaped.
         parsed = xml.dom.minidom.parseString(xmp.encode())  # noqa: S318 - our own renderer's output
-        [title] = [node for node in parsed.getElementsByTagName("dc:title")]
+        [title] = parsed.getElementsByTagName("dc:title")
         title_text = "".join(node.data for node in title.getElementsByTagName("rdf:li")[0].childNodes)
         assert title_text == f"{page.heading} · {page.recipient_name}"
         assert reader.metadata.title == title_text
@@ -192,11 +198,12 @@ def test_each_file_is_a_pdfa_2u_with_its_own_title_and_identifier(batch):
     assert len(identifiers) == 3, "each file has an identifier of its own"
 
 
-def test_a_lone_certificate_has_no_images_but_its_qr_code_without_a_signature():
+def test_a_lone_certificate_without_a_signature_holds_no_image_but_maybe_its_qr_code():
     [data] = certificates.renderer().certificates([page_for(0)], None)
 
     reader = PdfReader(io.BytesIO(data))
-    assert len(image_streams(reader)) == 1
+    assert len(reader.pages) == 1
+    assert len(image_streams(reader)) <= 1
     assert [code.text for code in zxingcpp.read_barcodes(rendered(data))] == [page_for(0).verify_url]
 
 
@@ -219,5 +226,5 @@ def test_what_people_typed_is_printed_as_text_never_as_markup_or_template_code()
     name = '<img src="file:///etc/passwd"> {{ 7 * 7 }}'
     [data] = certificates.renderer().certificates([page_for(0, recipient_name=name)], None)
 
-    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
-    assert '<img src="file:///etc/passwd">' in text and "{{ 7 * 7 }}" in text
+    text = " ".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
+    assert name in text
