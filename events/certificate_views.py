@@ -3,6 +3,7 @@ revoke and re-issue), the attendee's download, and the public verification page.
 
 import io
 import zipfile
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -172,43 +173,46 @@ def staff_pdf(request: Request) -> Response:
     return pdf_response(certificate.pdf, certificate_filename(certificate))
 
 
-@view_config(route_name="admin.certificate.revoke", request_method="POST", permission=MANAGE,
-             renderer="admin/events/certificates.jinja2")
-def revoke(request: Request) -> Any:
+def _row_action(request: Request, form_of: Callable[[RowForms], Any],
+                act: Callable[[Certificate, Any], str]) -> Any:
+    """A form on one certificate's row: its errors shown next to it (400), a refusal (409), or
+    done and back to the page with what `act` says happened."""
     certificate = _certificate(request)
     event = certificate.event
     forms = row_forms(request, certificate)
+    form = form_of(forms)
     try:
-        if not forms.revoke.validate():
+        if not form.validate():
             request.response.status = 400
             return certificates_page(request, event, failed=(certificate.id, forms))
-        rules.revoke(certificate, forms.revoke.reason.data.strip(), request.user, utcnow())
+        done = act(certificate, form)
     except RegistrationRefused as error:
         request.response.status = 409
         return certificates_page(request, event, refusal=refusal_message(request, error))
-    request.flash_message(request.localizer.translate(
-        _("The certificate of ${name} is revoked.", mapping={"name": certificate.recipient_name})))
+    request.flash_message(done)
     return HTTPSeeOther(request.route_path("admin.event.certificates", id=event.id))
+
+
+@view_config(route_name="admin.certificate.revoke", request_method="POST", permission=MANAGE,
+             renderer="admin/events/certificates.jinja2")
+def revoke(request: Request) -> Any:
+    def act(certificate: Certificate, form: RevokeCertificateForm) -> str:
+        rules.revoke(certificate, form.reason.data.strip(), request.user, utcnow())
+        return request.localizer.translate(
+            _("The certificate of ${name} is revoked.", mapping={"name": certificate.recipient_name}))
+
+    return _row_action(request, lambda forms: forms.revoke, act)
 
 
 @view_config(route_name="admin.certificate.reissue", request_method="POST", permission=MANAGE,
              renderer="admin/events/certificates.jinja2")
 def reissue(request: Request) -> Any:
-    certificate = _certificate(request)
-    event = certificate.event
-    forms = row_forms(request, certificate)
-    try:
-        if not forms.reissue.validate():
-            request.response.status = 400
-            return certificates_page(request, event, failed=(certificate.id, forms))
-        replacement = rules.reissue(request, certificate, forms.reissue.name.data.strip(), request.user, utcnow())
-    except RegistrationRefused as error:
-        request.response.status = 409
-        return certificates_page(request, event, refusal=refusal_message(request, error))
-    request.flash_message(request.localizer.translate(
-        _("A new certificate is issued to ${name}; the old one is revoked.", mapping={
-            "name": replacement.recipient_name})))
-    return HTTPSeeOther(request.route_path("admin.event.certificates", id=event.id))
+    def act(certificate: Certificate, form: ReissueCertificateForm) -> str:
+        replacement = rules.reissue(request, certificate, form.name.data.strip(), request.user, utcnow())
+        return request.localizer.translate(_("A new certificate is issued to ${name}; the old one is revoked.",
+                                             mapping={"name": replacement.recipient_name}))
+
+    return _row_action(request, lambda forms: forms.reissue, act)
 
 
 # --- the attendee and the public ------------------------------------------------------------
