@@ -10,7 +10,7 @@ from wtforms import validators
 
 from dimoskopio.i18n import _
 
-__all__ = ["FORBIDDEN_CHARACTERS", "Form", "Length", "Required", "validators"]
+__all__ = ["FORBIDDEN_CHARACTERS", "Form", "Length", "MultiCheckboxField", "Required", "validators"]
 
 # Control characters no text field may hold (tab and line breaks excepted): PostgreSQL refuses NUL
 # in text, and the others only make trouble in emails, exports and logs.
@@ -84,3 +84,10 @@ class Length:
                     _("Must be between ${min} and ${max} characters.", mapping=mapping)
                 )
             raise validators.ValidationError(_("Must be at most ${max} characters.", mapping=mapping))
+
+
+class MultiCheckboxField(wtforms.SelectMultipleField):
+    """Several choices as a group of checkboxes."""
+
+    widget = wtforms.widgets.ListWidget(prefix_label=False)
+    option_widget = wtforms.widgets.CheckboxInput()

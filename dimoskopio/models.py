@@ -18,6 +18,7 @@ from events.models import (
     Topic,
     Venue,
 )
+from mailing.models import ConsentRecord, MailingTopic, Subscriber, Subscription, Suppression
 
 metadata = Base.metadata
 
@@ -27,14 +28,19 @@ __all__ = [
     "CalendarFeed",
     "CalendarKey",
     "Category",
+    "ConsentRecord",
     "Event",
     "EventNotice",
     "Feedback",
     "LoginSession",
+    "MailingTopic",
     "OutboxMessage",
     "Question",
     "Registration",
     "Series",
+    "Subscriber",
+    "Subscription",
+    "Suppression",
     "Topic",
     "User",
     "Venue",

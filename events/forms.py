@@ -18,17 +18,15 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
-    widgets,
 )
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.forms import Form, Length, Required
+from dimoskopio.forms import Form, Length, MultiCheckboxField, Required
 from dimoskopio.i18n import _
 from events.models import (
     ANSWER_MAX_LENGTH,
@@ -59,13 +57,6 @@ MAX_CAPACITY = 100_000
 MAX_OFFER_HOURS = 24 * 14
 MAX_REPEATS = 52
 REASON_MAX_LENGTH = 1000
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as a group of checkboxes."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _translated_choices(request: Request, labels: dict[Any, Any]) -> list[SelectChoice]:

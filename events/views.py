@@ -34,6 +34,7 @@ from events.models import (
     Venue,
 )
 from events.services import EventFilters, RegistrantDetails, RegistrationRefused, SeatsBusy
+from mailing import services as mailing_services
 
 EVENTS_PER_PAGE = 20
 HOME_EVENTS = 6
@@ -257,6 +258,11 @@ def register(request: Request) -> Any:
     registration = outcome.registration
     if outcome.created:
         services.notify_registration(request, registration)
+        if registration.newsletter_opt_in:
+            # Double opt-in still: the box asks for the confirmation email, nothing more.
+            mailing_services.subscribe_from_registration(
+                request, registration.email, registration.name, registration.locale,
+                mailing_services.client_address(request), now)
     elif services.may_resend_link(registration, now):
         # Someone registering again gets their link; someone not approved hears the decision again.
         services.notify_registration(request, registration, "registration-link" if registration.is_active else None)

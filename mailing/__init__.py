@@ -5,3 +5,7 @@ from pyramid.config import Configurator
 
 def includeme(config: Configurator) -> None:
     config.add_route("mailing.index", "/newsletter")
+    config.add_route("mailing.subscribed", "/newsletter/check-your-email")
+    config.add_route("mailing.confirm", "/newsletter/confirm/{token}")
+    config.add_route("mailing.preferences", "/newsletter/preferences/{token}")
+    config.add_route("mailing.unsubscribe", "/newsletter/unsubscribe/{token}")

@@ -1,0 +1,136 @@
+"""Newsletter subscribers, the topics they choose, the record of their consent, and the addresses
+never to be mailed again."""
+
+import datetime
+import enum
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+from dimoskopio.db import Base, utcnow
+from dimoskopio.i18n import _
+
+SLUG_MAX_LENGTH = 80
+TOPIC_NAME_MAX_LENGTH = 120
+
+
+def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
+    return Enum(enum_class, name=name, native_enum=False, length=20,
+                values_callable=lambda members: [member.value for member in members])
+
+
+class MailingTopic(Base):
+    """A list people subscribe to ("Events", "Calls for applications", "Weekly digest"...)."""
+
+    __tablename__ = "mailing_topics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), unique=True)
+    name_el: Mapped[str] = mapped_column(String(TOPIC_NAME_MAX_LENGTH))
+    name_en: Mapped[str] = mapped_column(String(TOPIC_NAME_MAX_LENGTH), default="")
+    description_el: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    def localized(self, field: str, locale_name: str) -> str:
+        value = getattr(self, f"{field}_{locale_name}", None) if locale_name != "el" else None
+        return value or getattr(self, f"{field}_el")
+
+
+class SubscriberStatus(enum.StrEnum):
+    # Asked to subscribe; nothing but the confirmation is sent until they confirm.
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+SUBSCRIBER_STATUS_LABELS = {
+    SubscriberStatus.PENDING: _("Awaiting confirmation"),
+    SubscriberStatus.ACTIVE: _("Subscribed"),
+    SubscriberStatus.UNSUBSCRIBED: _("Unsubscribed"),
+}
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), default="")
+    locale: Mapped[str] = mapped_column(String(5), default="el")
+    status: Mapped[SubscriberStatus] = mapped_column(_enum(SubscriberStatus, "subscriber_status"),
+                                                     default=SubscriberStatus.PENDING)
+    # Salts the signatures of the person's links; a new one revokes the links already sent.
+    link_salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+    confirmation_sent_at: Mapped[datetime.datetime | None]
+    confirmed_at: Mapped[datetime.datetime | None]
+    unsubscribed_at: Mapped[datetime.datetime | None]
+
+    subscriptions: Mapped[list["Subscription"]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def topic_ids(self) -> set[int]:
+        return {subscription.topic_id for subscription in self.subscriptions}
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("subscriber_id", "topic_id", name="uq_subscriptions_subscriber_topic"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+    topic_id: Mapped[int] = mapped_column(ForeignKey("mailing_topics.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class ConsentSource(enum.StrEnum):
+    FORM = "form"
+    EVENT_REGISTRATION = "event_registration"
+    IMPORT = "import"
+    PREFERENCES = "preferences"
+    ONE_CLICK = "one_click"
+
+
+class ConsentAction(enum.StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    CHANGED = "changed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class ConsentRecord(Base):
+    """What the person agreed to or withdrew, when, how, from where, under which notice. Kept
+    after they unsubscribe: it is the proof either way."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    action: Mapped[ConsentAction] = mapped_column(_enum(ConsentAction, "consent_action"))
+    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource, "consent_source"))
+    # The topics as they stood after this step (slugs), so that the record reads on its own.
+    topics: Mapped[str] = mapped_column(Text, default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    notice_version: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
+
+
+class SuppressionReason(enum.StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+class Suppression(Base):
+    """An address campaigns never mail again."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
+    reason: Mapped[SuppressionReason] = mapped_column(_enum(SuppressionReason, "suppression_reason"))
+    created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,228 @@
+"""The rules of newsletter consent: double opt-in, signed links to confirm and to change one's
+preferences, unsubscribing (one topic, or everything in one click), and the suppression list.
+
+Nothing but the confirmation is sent to an address until its owner confirms; every step is
+recorded with its source, IP address and privacy notice version.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import secrets
+
+from pyramid.request import Request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dimoskopio.accounts.services import normalize_email
+from dimoskopio.mail import send_email
+from dimoskopio.web import MAX_ID
+from mailing.models import (
+    ConsentAction,
+    ConsentRecord,
+    ConsentSource,
+    MailingTopic,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    Suppression,
+    SuppressionReason,
+)
+
+# A confirmation is sent again at most this often, however often the form is sent for an address.
+CONFIRMATION_RESEND_AFTER = datetime.timedelta(minutes=10)
+# Event registrants who tick the newsletter box are offered this topic.
+EVENTS_TOPIC = "events"
+
+
+def topics(dbsession: Session) -> list[MailingTopic]:
+    return list(dbsession.scalars(select(MailingTopic).order_by(MailingTopic.position, MailingTopic.id)))
+
+
+def topics_by_id(dbsession: Session, ids: list[int]) -> list[MailingTopic]:
+    if not ids:
+        return []
+    return list(dbsession.scalars(select(MailingTopic).where(MailingTopic.id.in_(ids))
+                                  .order_by(MailingTopic.position, MailingTopic.id)))
+
+
+# --- signed links ---------------------------------------------------------------------------
+
+
+def _signature(secret: str, purpose: str, subscriber: Subscriber) -> str:
+    message = f"newsletter:{purpose}:{subscriber.id}:{subscriber.email}:{subscriber.link_salt}".encode()
+    return base64.urlsafe_b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()[:18]).decode()
+
+
+def link_token(secret: str, purpose: str, subscriber: Subscriber) -> str:
+    return f"{subscriber.id}-{_signature(secret, purpose, subscriber)}"
+
+
+def subscriber_for_token(dbsession: Session, secret: str, purpose: str, token: str) -> Subscriber | None:
+    """The subscriber a link names, or None for a tampered or revoked one."""
+    raw_id, _, signature = token.partition("-")
+    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
+        return None
+    if not (signature and signature.isascii()):
+        return None
+    subscriber = dbsession.get(Subscriber, int(raw_id))
+    if subscriber is None or not hmac.compare_digest(signature, _signature(secret, purpose, subscriber)):
+        return None
+    return subscriber
+
+
+def links(request: Request, subscriber: Subscriber) -> dict[str, str]:
+    """Every link a newsletter email carries for this person, on the public base URL."""
+    secret = request.registry.settings["dimoskopio.secret"]
+    return {
+        "confirm_url": request.public_url("mailing.confirm", token=link_token(secret, "confirm", subscriber)),
+        "preferences_url": request.public_url("mailing.preferences",
+                                              token=link_token(secret, "preferences", subscriber)),
+        "unsubscribe_url": request.public_url("mailing.unsubscribe",
+                                              token=link_token(secret, "unsubscribe", subscriber)),
+    }
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+def _record(dbsession: Session, subscriber: Subscriber, action: ConsentAction, source: ConsentSource,
+            ip_address: str, notice_version: str, now: datetime.datetime) -> None:
+    dbsession.flush()
+    slugs = sorted(topic.slug for topic in topics_by_id(dbsession, sorted(subscriber.topic_ids)))
+    dbsession.add(ConsentRecord(subscriber_id=subscriber.id, action=action, source=source, topics=" ".join(slugs),
+                                ip_address=ip_address[:45], notice_version=notice_version, created_at=now))
+
+
+def consent_history(dbsession: Session, subscriber_id: int) -> list[ConsentRecord]:
+    return list(dbsession.scalars(select(ConsentRecord).where(ConsentRecord.subscriber_id == subscriber_id)
+                                  .order_by(ConsentRecord.id)))
+
+
+def _set_topics(subscriber: Subscriber, topic_ids: set[int], now: datetime.datetime) -> None:
+    subscriber.subscriptions = [
+        *(subscription for subscription in subscriber.subscriptions if subscription.topic_id in topic_ids),
+        *(Subscription(topic_id=topic_id, created_at=now) for topic_id in sorted(topic_ids - subscriber.topic_ids)),
+    ]
+
+
+def _find(dbsession: Session, email: str) -> Subscriber | None:
+    return dbsession.scalar(select(Subscriber).where(Subscriber.email == normalize_email(email)))
+
+
+def request_subscription(request: Request, email: str, name: str, locale_name: str, topic_ids: set[int],
+                         source: ConsentSource, ip_address: str, now: datetime.datetime) -> Subscriber:
+    """Someone asked to subscribe this address: it is recorded as pending and its owner is asked
+    to confirm. An address already subscribed gets a note with its preferences link instead, so
+    that the form says the same whoever's address is typed into it."""
+    dbsession = request.dbsession
+    settings = request.registry.settings
+    subscriber = _find(dbsession, email)
+    if subscriber is None:
+        subscriber = Subscriber(email=normalize_email(email), name=name, locale=locale_name,
+                                link_salt=secrets.token_hex(32), created_at=now)
+        try:
+            with dbsession.begin_nested():
+                dbsession.add(subscriber)
+        except IntegrityError:  # the same address sent twice at once
+            subscriber = _find(dbsession, email)
+    if subscriber.status == SubscriberStatus.ACTIVE:
+        _send(request, subscriber, "newsletter-already", now)
+        return subscriber
+    subscriber.status = SubscriberStatus.PENDING
+    subscriber.name = name or subscriber.name
+    subscriber.locale = locale_name
+    _set_topics(subscriber, topic_ids, now)
+    _record(dbsession, subscriber, ConsentAction.REQUESTED, source, ip_address,
+            settings["events.privacy_notice_version"], now)
+    _send(request, subscriber, "newsletter-confirm", now)
+    return subscriber
+
+
+def _send(request: Request, subscriber: Subscriber, template: str, now: datetime.datetime) -> None:
+    """One confirmation (or reminder of the preferences link) per address every few minutes."""
+    sent = subscriber.confirmation_sent_at
+    if sent is not None and now - sent < CONFIRMATION_RESEND_AFTER:
+        return
+    subscriber.confirmation_sent_at = now
+    request.dbsession.flush()
+    send_email(request, template, subscriber.email, {
+        "subscriber": subscriber,
+        "topics": topics_by_id(request.dbsession, sorted(subscriber.topic_ids)),
+        **links(request, subscriber),
+    }, locale_name=subscriber.locale)
+
+
+def confirm(request: Request, subscriber: Subscriber, ip_address: str, now: datetime.datetime) -> bool:
+    """The owner confirmed: the subscription starts. False when there was nothing to confirm."""
+    if subscriber.status != SubscriberStatus.PENDING:
+        return False
+    subscriber.status = SubscriberStatus.ACTIVE
+    subscriber.confirmed_at = now
+    subscriber.unsubscribed_at = None
+    # Asking again, and confirming, is a new consent that outweighs an earlier unsubscribe.
+    request.dbsession.execute(delete(Suppression).where(
+        Suppression.email == subscriber.email, Suppression.reason == SuppressionReason.UNSUBSCRIBED))
+    _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, ConsentSource.FORM, ip_address,
+            request.registry.settings["events.privacy_notice_version"], now)
+    return True
+
+
+def change_preferences(request: Request, subscriber: Subscriber, topic_ids: set[int], locale_name: str,
+                       ip_address: str, now: datetime.datetime) -> None:
+    """New topics and language; no topics left means unsubscribed from everything."""
+    if not topic_ids:
+        unsubscribe(request, subscriber, ConsentSource.PREFERENCES, ip_address, now)
+        return
+    subscriber.locale = locale_name
+    _set_topics(subscriber, topic_ids, now)
+    _record(request.dbsession, subscriber, ConsentAction.CHANGED, ConsentSource.PREFERENCES, ip_address,
+            request.registry.settings["events.privacy_notice_version"], now)
+
+
+def unsubscribe(request: Request, subscriber: Subscriber, source: ConsentSource, ip_address: str,
+                now: datetime.datetime) -> bool:
+    """Off every topic, and on the suppression list so no campaign mails the address again.
+    False when the person had unsubscribed already (a second click changes nothing)."""
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED
+    subscriber.unsubscribed_at = now
+    _set_topics(subscriber, set(), now)
+    suppress(request.dbsession, subscriber.email, SuppressionReason.UNSUBSCRIBED, now)
+    _record(request.dbsession, subscriber, ConsentAction.UNSUBSCRIBED, source, ip_address,
+            request.registry.settings["events.privacy_notice_version"], now)
+    return True
+
+
+def suppress(dbsession: Session, email: str, reason: SuppressionReason, now: datetime.datetime) -> None:
+    email = normalize_email(email)
+    if dbsession.scalar(select(Suppression.id).where(Suppression.email == email)) is not None:
+        return
+    try:
+        with dbsession.begin_nested():
+            dbsession.add(Suppression(email=email, reason=reason, created_at=now))
+    except IntegrityError:  # suppressed meanwhile by another request
+        pass
+
+
+def is_suppressed(dbsession: Session, email: str) -> bool:
+    return dbsession.scalar(select(Suppression.id).where(Suppression.email == normalize_email(email))) is not None
+
+
+def subscribe_from_registration(request: Request, email: str, name: str, locale_name: str, ip_address: str,
+                                now: datetime.datetime) -> Subscriber | None:
+    """An event registrant ticked the newsletter box: asked to confirm, for the events topic."""
+    topic = request.dbsession.scalar(select(MailingTopic).where(MailingTopic.slug == EVENTS_TOPIC))
+    if topic is None:
+        return None
+    return request_subscription(request, email, name, locale_name, {topic.id}, ConsentSource.EVENT_REGISTRATION,
+                                ip_address, now)
+
+
+def client_address(request: Request) -> str:
+    return request.client_addr or ""
+
+
