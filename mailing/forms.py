@@ -46,3 +46,14 @@ class PreferencesForm(Form):
     def __init__(self, request: Request, topics: list[MailingTopic], **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
         _choices(request, self, topics)
+
+
+class StaffSubscriberForm(Form):
+    name = StringField(_("Name"), validators=[Length(max=NAME_MAX_LENGTH)])
+    language = SelectField(_("Language of the emails"), validators=[Required()])
+    topics = MultiCheckboxField(_("Topics"), description=_("Change them only at the person's request. "
+                                                          "Clearing them all unsubscribes the person."))
+
+    def __init__(self, request: Request, topics: list[MailingTopic], **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        _choices(request, self, topics)

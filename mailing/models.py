@@ -102,6 +102,22 @@ class ConsentAction(enum.StrEnum):
     UNSUBSCRIBED = "unsubscribed"
 
 
+CONSENT_SOURCE_LABELS = {
+    ConsentSource.FORM: _("Newsletter form"),
+    ConsentSource.EVENT_REGISTRATION: _("Event registration"),
+    ConsentSource.IMPORT: _("Import"),
+    ConsentSource.PREFERENCES: _("Preferences"),
+    ConsentSource.ONE_CLICK: _("One-click unsubscribe"),
+}
+
+CONSENT_ACTION_LABELS = {
+    ConsentAction.REQUESTED: _("Asked to subscribe"),
+    ConsentAction.CONFIRMED: _("Confirmed"),
+    ConsentAction.CHANGED: _("Changed topics"),
+    ConsentAction.UNSUBSCRIBED: _("Unsubscribed"),
+}
+
+
 class ConsentRecord(Base):
     """What the person agreed to or withdrew, when, how, from where, under which notice. Kept
     after they unsubscribe: it is the proof either way."""
@@ -123,6 +139,13 @@ class SuppressionReason(enum.StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
     COMPLAINED = "complained"
+
+
+SUPPRESSION_REASON_LABELS = {
+    SuppressionReason.UNSUBSCRIBED: _("Unsubscribed"),
+    SuppressionReason.BOUNCED: _("Bounced"),
+    SuppressionReason.COMPLAINED: _("Reported as spam"),
+}
 
 
 class Suppression(Base):

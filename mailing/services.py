@@ -10,9 +10,12 @@ import datetime
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from pyramid.request import Request
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -226,3 +229,67 @@ def client_address(request: Request) -> str:
     return request.client_addr or ""
 
 
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+SUBSCRIBERS_PER_PAGE = 50
+
+
+@dataclass
+class SubscriberFilters:
+    q: str = ""
+    status: SubscriberStatus | None = None
+    topic_id: int | None = None
+
+
+def _filtered(filters: SubscriberFilters) -> Select[Any]:
+    query = select(Subscriber)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        query = query.where(or_(func.lower(Subscriber.email).like(pattern), func.lower(Subscriber.name).like(pattern)))
+    if filters.status is not None:
+        query = query.where(Subscriber.status == filters.status)
+    if filters.topic_id is not None:
+        query = query.where(Subscriber.id.in_(
+            select(Subscription.subscriber_id).where(Subscription.topic_id == filters.topic_id)))
+    return query
+
+
+def subscribers_page(dbsession: Session, filters: SubscriberFilters, page: int) -> tuple[list[Subscriber], int]:
+    """One page of the subscribers the filters find, newest first, and how many they find."""
+    query = _filtered(filters)
+    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
+    rows = dbsession.scalars(query.order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+                             .offset((page - 1) * SUBSCRIBERS_PER_PAGE).limit(SUBSCRIBERS_PER_PAGE))
+    return list(rows), total
+
+
+def all_subscribers(dbsession: Session, filters: SubscriberFilters) -> Iterator[Subscriber]:
+    """Every subscriber the filters find, in batches (the export of a large list)."""
+    yield from dbsession.scalars(_filtered(filters).order_by(Subscriber.id).execution_options(yield_per=500))
+
+
+def status_counts(dbsession: Session) -> dict[SubscriberStatus, int]:
+    counts = dict(dbsession.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)).all())
+    return {status: counts.get(status, 0) for status in SubscriberStatus}
+
+
+def staff_edit(request: Request, subscriber: Subscriber, name: str, locale_name: str, topic_ids: set[int],
+               now: datetime.datetime) -> None:
+    """Staff correct a name or language, or the topics at the person's request (recorded as a
+    change from the preferences, by staff, from the staff member's address)."""
+    subscriber.name = name
+    subscriber.locale = locale_name
+    if subscriber.topic_ids != topic_ids:
+        change_preferences(request, subscriber, topic_ids, locale_name, client_address(request), now)
+
+
+def suppressions_page(dbsession: Session, q: str, page: int) -> tuple[list[Suppression], int]:
+    query = select(Suppression)
+    if q:
+        query = query.where(func.lower(Suppression.email).like(f"%{q.lower()}%"))
+    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
+    rows = dbsession.scalars(query.order_by(Suppression.created_at.desc(), Suppression.id.desc())
+                             .offset((page - 1) * SUBSCRIBERS_PER_PAGE).limit(SUBSCRIBERS_PER_PAGE))
+    return list(rows), total

@@ -1,0 +1,121 @@
+"""The staff's newsletter screens: subscribers (search, filters, export, edit, consent history)
+and the suppression list."""
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from dimoskopio.db import utcnow
+from dimoskopio.i18n import _
+from dimoskopio.security import Permission
+from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
+from mailing import services
+from mailing.forms import StaffSubscriberForm
+from mailing.models import (
+    CONSENT_ACTION_LABELS,
+    CONSENT_SOURCE_LABELS,
+    SUBSCRIBER_STATUS_LABELS,
+    SUPPRESSION_REASON_LABELS,
+    ConsentSource,
+    Subscriber,
+    SubscriberStatus,
+)
+
+MANAGE = Permission.MAILING_MANAGE
+SEARCH_MAX_LENGTH = 200
+
+
+def _filters(request: Request) -> services.SubscriberFilters:
+    params = request.GET
+    status = params.get("status", "")
+    topic = params.get("topic", "")
+    return services.SubscriberFilters(
+        q=params.get("q", "")[:SEARCH_MAX_LENGTH].strip(),
+        status=SubscriberStatus(status) if status in SubscriberStatus._value2member_map_ else None,
+        topic_id=int(topic) if topic.isascii() and topic.isdigit() and len(topic) <= 9 else None,
+    )
+
+
+@view_config(route_name="admin.mailing.subscribers", renderer="admin/mailing/subscribers.jinja2", permission=MANAGE)
+def subscribers(request: Request) -> dict[str, Any]:
+    filters = _filters(request)
+    page = requested_page(request)
+    rows, total = services.subscribers_page(request.dbsession, filters, page)
+    topics = services.topics(request.dbsession)
+    return {
+        "subscribers": rows,
+        "total": total,
+        "page": page,
+        "pages": page_count(total, services.SUBSCRIBERS_PER_PAGE),
+        "filters": filters,
+        "query": {"q": filters.q, "status": filters.status.value if filters.status else "",
+                  "topic": filters.topic_id or ""},
+        "topics": topics,
+        "topic_names": {topic.id: topic.localized("name", request.locale_name) for topic in topics},
+        "status_labels": SUBSCRIBER_STATUS_LABELS,
+        "counts": services.status_counts(request.dbsession),
+    }
+
+
+@view_config(route_name="admin.mailing.subscribers_csv", permission=MANAGE)
+def subscribers_csv(request: Request) -> Response:
+    """The subscribers the filters find, with their topics and when they consented."""
+    filters = _filters(request)
+    topics = {topic.id: topic.slug for topic in services.topics(request.dbsession)}
+    translate = request.localizer.translate
+    rows = (
+        [row.email, row.name, row.locale, translate(SUBSCRIBER_STATUS_LABELS[row.status]),
+         " ".join(sorted(topics[topic_id] for topic_id in row.topic_ids if topic_id in topics)),
+         row.created_at.isoformat(), row.confirmed_at.isoformat() if row.confirmed_at else "",
+         row.unsubscribed_at.isoformat() if row.unsubscribed_at else ""]
+        for row in services.all_subscribers(request.dbsession, filters)
+    )
+    header = [translate(label) for label in (_("Email"), _("Name"), _("Language"), _("Status"), _("Topics"),
+                                             _("Asked"), _("Confirmed"), _("Unsubscribed"))]
+    return csv_download("subscribers.csv", header, rows)
+
+
+@view_config(route_name="admin.mailing.subscriber", renderer="admin/mailing/subscriber.jinja2", permission=MANAGE)
+def subscriber(request: Request) -> Any:
+    found = object_or_404(request, Subscriber, request.matchdict["id"])
+    topics = services.topics(request.dbsession)
+    form = StaffSubscriberForm(request, topics)
+    now = utcnow()
+    if request.method == "POST" and request.POST.get("action") == "unsubscribe":
+        services.unsubscribe(request, found, ConsentSource.PREFERENCES, services.client_address(request), now)
+        request.flash_message(_("The person is unsubscribed and on the suppression list."))
+        return HTTPSeeOther(request.route_path("admin.mailing.subscriber", id=found.id))
+    if request.method == "POST":
+        if form.validate():
+            allowed = {topic.id for topic in topics}
+            chosen = {int(value) for value in form.topics.data or () if value.isdigit() and int(value) in allowed}
+            services.staff_edit(request, found, (form.name.data or "").strip(), form.language.data, chosen, now)
+            request.flash_message(_("Saved."))
+            return HTTPSeeOther(request.route_path("admin.mailing.subscriber", id=found.id))
+        request.response.status = 400
+    else:
+        form.name.data = found.name
+        form.language.data = found.locale
+        form.topics.data = [str(topic_id) for topic_id in sorted(found.topic_ids)]
+    return {
+        "subscriber": found,
+        "form": form,
+        "history": services.consent_history(request.dbsession, found.id),
+        "status_labels": SUBSCRIBER_STATUS_LABELS,
+        "action_labels": CONSENT_ACTION_LABELS,
+        "source_labels": CONSENT_SOURCE_LABELS,
+        "suppressed": services.is_suppressed(request.dbsession, found.email),
+    }
+
+
+@view_config(route_name="admin.mailing.suppressions", renderer="admin/mailing/suppressions.jinja2",
+             permission=MANAGE)
+def suppressions(request: Request) -> dict[str, Any]:
+    q = request.GET.get("q", "")[:SEARCH_MAX_LENGTH].strip()
+    page = requested_page(request)
+    rows, total = services.suppressions_page(request.dbsession, q, page)
+    return {"suppressions": rows, "total": total, "page": page, "q": q, "query": {"q": q},
+            "pages": page_count(total, services.SUBSCRIBERS_PER_PAGE), "reason_labels": SUPPRESSION_REASON_LABELS}

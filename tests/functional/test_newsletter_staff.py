@@ -1,0 +1,95 @@
+"""The staff's newsletter screens: subscribers with search, filters and export, a subscriber's
+page with its consent record, and the suppression list."""
+
+import csv
+import io
+import secrets
+
+import pytest
+from sqlalchemy import delete, select
+
+from dimoskopio.accounts.models import Role
+from dimoskopio.db import utcnow
+from mailing.models import (
+    ConsentRecord,
+    MailingTopic,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    Suppression,
+    SuppressionReason,
+)
+
+
+@pytest.fixture
+def lists(dbsession):
+    dbsession.rollback()
+    # The migration's own lists are there only until the first test's clean-up.
+    dbsession.execute(delete(MailingTopic))
+    events = MailingTopic(slug="events", name_el="Εκδηλώσεις", name_en="Events", position=1)
+    digest = MailingTopic(slug="weekly-digest", name_el="Εβδομαδιαία σύνοψη", name_en="Weekly digest", position=2)
+    dbsession.add_all([events, digest])
+    dbsession.flush()
+    people = {}
+    for email, status, topics in (
+        ("eleni@example.gr", SubscriberStatus.ACTIVE, [events, digest]),
+        ("nikos@example.gr", SubscriberStatus.PENDING, [events]),
+        ("maria@example.gr", SubscriberStatus.UNSUBSCRIBED, []),
+    ):
+        person = Subscriber(email=email, name=email.split("@")[0].title(), status=status,
+                            link_salt=secrets.token_hex(32), created_at=utcnow())
+        person.subscriptions = [Subscription(topic_id=topic.id) for topic in topics]
+        dbsession.add(person)
+        people[email] = person
+    dbsession.add(Suppression(email="maria@example.gr", reason=SuppressionReason.UNSUBSCRIBED))
+    dbsession.commit()
+    return {"events": events, "digest": digest, **people}
+
+
+def test_staff_search_filter_and_export_subscribers(testapp, lists, logged_in):
+    logged_in(Role.STAFF)
+    page = testapp.get("/admin/newsletter/subscribers")
+    assert {row.text for row in page.html.select("tbody th")} == {
+        "eleni@example.gr", "nikos@example.gr", "maria@example.gr"}
+
+    active = testapp.get("/admin/newsletter/subscribers", {"status": "active"})
+    assert [row.text for row in active.html.select("tbody th")] == ["eleni@example.gr"]
+    digest = testapp.get("/admin/newsletter/subscribers", {"topic": lists["digest"].id})
+    assert [row.text for row in digest.html.select("tbody th")] == ["eleni@example.gr"]
+    found = testapp.get("/admin/newsletter/subscribers", {"q": "NIKOS"})
+    assert [row.text for row in found.html.select("tbody th")] == ["nikos@example.gr"]
+
+    export = testapp.get("/admin/newsletter/subscribers.csv", {"topic": lists["events"].id})
+    rows = list(csv.reader(io.StringIO(export.body.decode("utf-8-sig"))))
+    assert sorted(row[0] for row in rows[1:]) == ["eleni@example.gr", "nikos@example.gr"]
+    assert "events weekly-digest" in {row[4] for row in rows[1:]}
+
+
+def test_staff_edit_topics_and_unsubscribe_with_a_consent_record(testapp, dbsession, lists, logged_in):
+    logged_in(Role.STAFF)
+    eleni = lists["eleni@example.gr"]
+    page = testapp.get(f"/admin/newsletter/subscribers/{eleni.id}")
+    form = next(form for form in page.forms.values() if "language" in form.fields)
+    for checkbox in form.fields["topics"]:
+        checkbox.checked = checkbox._value == str(lists["events"].id)
+    form.submit(status=303)
+
+    dbsession.rollback()
+    stored = dbsession.get(Subscriber, eleni.id)
+    assert stored.topic_ids == {lists["events"].id}
+    assert [record.action.value for record in dbsession.scalars(select(ConsentRecord))] == ["changed"]
+
+    page = testapp.get(f"/admin/newsletter/subscribers/{eleni.id}")
+    form = next(form for form in page.forms.values() if "action" in form.fields)
+    form.submit("action", status=303)
+    dbsession.rollback()
+    assert dbsession.get(Subscriber, eleni.id).status == SubscriberStatus.UNSUBSCRIBED
+    suppressions = testapp.get("/admin/newsletter/suppressions")
+    assert {row.text for row in suppressions.html.select("tbody th")} == {"eleni@example.gr", "maria@example.gr"}
+
+
+def test_members_cannot_reach_the_newsletter_screens(testapp, lists, logged_in):
+    logged_in(Role.MEMBER)
+    for path in ("/admin/newsletter/subscribers", "/admin/newsletter/subscribers.csv",
+                 f"/admin/newsletter/subscribers/{lists['eleni@example.gr'].id}", "/admin/newsletter/suppressions"):
+        testapp.get(path, status=403)
