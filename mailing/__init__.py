@@ -11,5 +11,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("mailing.unsubscribe", "/newsletter/unsubscribe/{token}")
     config.add_route("admin.mailing.subscribers", "/admin/newsletter/subscribers")
     config.add_route("admin.mailing.subscribers_csv", "/admin/newsletter/subscribers.csv")
+    config.add_route("admin.mailing.import", "/admin/newsletter/import")
     config.add_route("admin.mailing.subscriber", "/admin/newsletter/subscribers/{id}")
     config.add_route("admin.mailing.suppressions", "/admin/newsletter/suppressions")

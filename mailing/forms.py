@@ -3,13 +3,14 @@
 from typing import Any
 
 from pyramid.request import Request
-from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, FileField, SelectChoice, SelectField, StringField
+from wtforms.validators import ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.forms import Form, Length, MultiCheckboxField, Required
 from dimoskopio.i18n import _
-from mailing.models import MailingTopic
+from mailing.models import CONSENT_NOTE_MAX_LENGTH, MailingTopic
 
 LANGUAGE_LABELS = {"el": _("Greek"), "en": _("English")}
 
@@ -57,3 +58,32 @@ class StaffSubscriberForm(Form):
     def __init__(self, request: Request, topics: list[MailingTopic], **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
         _choices(request, self, topics)
+
+
+IMPORT_MAX_BYTES = 900 * 1024
+
+
+def _csv_upload(form: Form, field: Any) -> None:
+    upload = field.data
+    if upload is None or not hasattr(upload, "file"):
+        raise ValidationError(_("Choose a CSV file."))
+    data = upload.file.read(IMPORT_MAX_BYTES + 1)
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ValidationError(_("The file must be at most ${size} KB.", mapping={"size": IMPORT_MAX_BYTES // 1024}))
+    field.data = data
+
+
+class ImportForm(Form):
+    file = FileField(_("CSV file"), validators=[_csv_upload],
+                     description=_("UTF-8, with a header row. Columns: email (required), name and language "
+                                   "(el or en) (optional)."))
+    topics = MultiCheckboxField(_("Topics they agreed to"), validators=[Required()])
+    note = StringField(_("Where they gave their consent"), validators=[Required(), Length(max=CONSENT_NOTE_MAX_LENGTH)],
+                       description=_("For example: sign-up sheet at Startup Weekend, 12 October 2026. "
+                                     "It is kept in each person's consent record."))
+    confirm = BooleanField(_("Import them now (without this, only check the file and show the report)"))
+
+    def __init__(self, request: Request, topics: list[MailingTopic], **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.topics.choices = [SelectChoice(str(topic.id), topic.localized("name", request.locale_name))
+                               for topic in topics]

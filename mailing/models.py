@@ -13,6 +13,7 @@ from dimoskopio.i18n import _
 
 SLUG_MAX_LENGTH = 80
 TOPIC_NAME_MAX_LENGTH = 120
+CONSENT_NOTE_MAX_LENGTH = 300
 
 
 def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
@@ -132,6 +133,8 @@ class ConsentRecord(Base):
     topics: Mapped[str] = mapped_column(Text, default="")
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     notice_version: Mapped[str] = mapped_column(String(40), default="")
+    # Where consent given elsewhere was recorded (an import's "sign-up sheet, Startup Weekend").
+    note: Mapped[str] = mapped_column(String(CONSENT_NOTE_MAX_LENGTH), default="")
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
 

@@ -6,9 +6,12 @@ recorded with its source, IP address and privacy notice version.
 """
 
 import base64
+import csv
 import datetime
+import enum
 import hashlib
 import hmac
+import io
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +22,8 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dimoskopio.accounts.services import normalize_email
+from dimoskopio.accounts.models import NAME_MAX_LENGTH
+from dimoskopio.accounts.services import is_valid_email, normalize_email
 from dimoskopio.mail import send_email
 from dimoskopio.web import MAX_ID
 from mailing.models import (
@@ -92,11 +96,12 @@ def links(request: Request, subscriber: Subscriber) -> dict[str, str]:
 
 
 def _record(dbsession: Session, subscriber: Subscriber, action: ConsentAction, source: ConsentSource,
-            ip_address: str, notice_version: str, now: datetime.datetime) -> None:
+            ip_address: str, notice_version: str, now: datetime.datetime, note: str = "") -> None:
     dbsession.flush()
     slugs = sorted(topic.slug for topic in topics_by_id(dbsession, sorted(subscriber.topic_ids)))
     dbsession.add(ConsentRecord(subscriber_id=subscriber.id, action=action, source=source, topics=" ".join(slugs),
-                                ip_address=ip_address[:45], notice_version=notice_version, created_at=now))
+                                ip_address=ip_address[:45], notice_version=notice_version, note=note,
+                                created_at=now))
 
 
 def consent_history(dbsession: Session, subscriber_id: int) -> list[ConsentRecord]:
@@ -293,3 +298,106 @@ def suppressions_page(dbsession: Session, q: str, page: int) -> tuple[list[Suppr
     rows = dbsession.scalars(query.order_by(Suppression.created_at.desc(), Suppression.id.desc())
                              .offset((page - 1) * SUBSCRIBERS_PER_PAGE).limit(SUBSCRIBERS_PER_PAGE))
     return list(rows), total
+
+
+# --- import -----------------------------------------------------------------------------------
+
+IMPORT_MAX_ROWS = 20_000
+
+
+class ImportOutcome(enum.StrEnum):
+    ADDED = "added"
+    TOPICS_ADDED = "topics_added"
+    UNCHANGED = "unchanged"
+    INVALID = "invalid"
+    DUPLICATE = "duplicate"
+    SUPPRESSED = "suppressed"
+
+
+@dataclass
+class ImportLine:
+    line: int
+    email: str
+    outcome: ImportOutcome
+
+
+@dataclass
+class ImportReport:
+    lines: list[ImportLine]
+    error: str = ""
+
+    def count(self, outcome: ImportOutcome) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+
+def read_import(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], str]:
+    """The rows of an uploaded CSV (UTF-8, with or without a BOM; comma or semicolon), with
+    their line numbers, keyed by the lower-case header; or an error to show instead."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], "encoding"
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if "email" not in header:
+        return [], "no_email_column"
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        rows.append((number, {name: cell.strip() for name, cell in zip(header, cells, strict=False)}))
+        if len(rows) > IMPORT_MAX_ROWS:
+            return [], "too_many_rows"
+    return rows, ""
+
+
+def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]], topic_ids: set[int],
+                       note: str, apply: bool, now: datetime.datetime) -> ImportReport:
+    """People who consented elsewhere (a sign-up sheet, an earlier list), each row checked and
+    reported. They join as subscribed, with an import consent record carrying `note`; nobody on
+    the suppression list is added back, and nobody twice. With `apply` false, only the report."""
+    dbsession = request.dbsession
+    suppressed = set(dbsession.scalars(select(Suppression.email)))
+    existing = {subscriber.email: subscriber for subscriber in dbsession.scalars(select(Subscriber))}
+    seen: set[str] = set()
+    lines = []
+    for number, row in rows:
+        email = normalize_email(row.get("email", ""))
+        if not is_valid_email(email):
+            outcome = ImportOutcome.INVALID
+        elif email in seen:
+            outcome = ImportOutcome.DUPLICATE
+        elif email in suppressed:
+            outcome = ImportOutcome.SUPPRESSED
+        elif email in existing and existing[email].status != SubscriberStatus.UNSUBSCRIBED:
+            subscriber = existing[email]
+            outcome = ImportOutcome.UNCHANGED if topic_ids <= subscriber.topic_ids else ImportOutcome.TOPICS_ADDED
+            if apply and outcome == ImportOutcome.TOPICS_ADDED:
+                _set_topics(subscriber, subscriber.topic_ids | topic_ids, now)
+                _record_import(request, subscriber, note, now)
+        else:
+            outcome = ImportOutcome.ADDED
+            if apply:
+                locale_name = row.get("language", "").lower()
+                subscriber = existing.get(email) or Subscriber(email=email, link_salt=secrets.token_hex(32),
+                                                               created_at=now)
+                subscriber.name = row.get("name", "")[:NAME_MAX_LENGTH] or subscriber.name
+                subscriber.locale = locale_name if locale_name in ("el", "en") else "el"
+                subscriber.status = SubscriberStatus.ACTIVE
+                subscriber.confirmed_at = now
+                subscriber.unsubscribed_at = None
+                dbsession.add(subscriber)
+                _set_topics(subscriber, topic_ids, now)
+                _record_import(request, subscriber, note, now)
+        seen.add(email)
+        lines.append(ImportLine(number, email or row.get("email", ""), outcome))
+    return ImportReport(lines)
+
+
+def _record_import(request: Request, subscriber: Subscriber, note: str, now: datetime.datetime) -> None:
+    _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, ConsentSource.IMPORT,
+            client_address(request), request.registry.settings["events.privacy_notice_version"], now, note)

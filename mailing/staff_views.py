@@ -13,7 +13,7 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
 from mailing import services
-from mailing.forms import StaffSubscriberForm
+from mailing.forms import ImportForm, StaffSubscriberForm
 from mailing.models import (
     CONSENT_ACTION_LABELS,
     CONSENT_SOURCE_LABELS,
@@ -119,3 +119,42 @@ def suppressions(request: Request) -> dict[str, Any]:
     rows, total = services.suppressions_page(request.dbsession, q, page)
     return {"suppressions": rows, "total": total, "page": page, "q": q, "query": {"q": q},
             "pages": page_count(total, services.SUBSCRIBERS_PER_PAGE), "reason_labels": SUPPRESSION_REASON_LABELS}
+
+
+IMPORT_ERRORS = {
+    "encoding": _("The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."),
+    "no_email_column": _("The first row must name the columns, one of them “email”."),
+    "too_many_rows": _("The file has more than ${count} rows. Split it and import the parts."),
+}
+IMPORT_OUTCOME_LABELS = {
+    services.ImportOutcome.ADDED: _("added"),
+    services.ImportOutcome.TOPICS_ADDED: _("already subscribed; topics added"),
+    services.ImportOutcome.UNCHANGED: _("already subscribed to these topics"),
+    services.ImportOutcome.INVALID: _("not a valid email address"),
+    services.ImportOutcome.DUPLICATE: _("appears earlier in the file"),
+    services.ImportOutcome.SUPPRESSED: _("on the suppression list: not added"),
+}
+
+
+@view_config(route_name="admin.mailing.import", renderer="admin/mailing/import.jinja2", permission=MANAGE)
+def import_subscribers(request: Request) -> dict[str, Any]:
+    """Check a CSV and show a report for every row; import only when asked to."""
+    topics = services.topics(request.dbsession)
+    form = ImportForm(request, topics)
+    context: dict[str, Any] = {"form": form, "report": None, "applied": False, "error": None,
+                               "outcome_labels": IMPORT_OUTCOME_LABELS, "outcomes": list(services.ImportOutcome)}
+    if request.method != "POST":
+        return context
+    if not form.validate():
+        request.response.status = 400
+        return context
+    rows, error = services.read_import(form.file.data)
+    if error:
+        request.response.status = 400
+        return {**context, "error": request.localizer.translate(
+            _(IMPORT_ERRORS[error], mapping={"count": services.IMPORT_MAX_ROWS}))}
+    allowed = {topic.id for topic in topics}
+    chosen = {int(value) for value in form.topics.data or () if value.isdigit() and int(value) in allowed}
+    report = services.import_subscribers(request, rows, chosen, form.note.data.strip(), bool(form.confirm.data),
+                                         utcnow())
+    return {**context, "report": report, "applied": bool(form.confirm.data)}

@@ -93,3 +93,41 @@ def test_members_cannot_reach_the_newsletter_screens(testapp, lists, logged_in):
     for path in ("/admin/newsletter/subscribers", "/admin/newsletter/subscribers.csv",
                  f"/admin/newsletter/subscribers/{lists['eleni@example.gr'].id}", "/admin/newsletter/suppressions"):
         testapp.get(path, status=403)
+
+
+def test_importing_a_csv_checks_every_row_first_then_adds_only_who_may_be_added(testapp, dbsession, lists,
+                                                                                 logged_in, tr):
+    logged_in(Role.STAFF)
+    data = ("email;name;language\n"
+            "new@example.gr;Νέα Συνδρομήτρια;en\n"
+            "not-an-address;Κάποιος;el\n"
+            "NEW@example.gr;Ξανά;el\n"
+            "maria@example.gr;Μαρία;el\n"
+            "eleni@example.gr;Ελένη;el\n").encode()
+
+    def send(confirm):
+        page = testapp.get("/admin/newsletter/import")
+        form = next(form for form in page.forms.values() if "note" in form.fields)
+        form["file"] = ("people.csv", data, "text/csv")
+        form["note"] = "Φύλλο εγγραφής, Startup Weekend 12/10/2026"
+        form["confirm"] = confirm
+        for checkbox in form.fields["topics"]:
+            checkbox.checked = checkbox._value == str(lists["digest"].id)
+        return form.submit(status=200)
+
+    checked = send(False)
+    results = [cell.text for cell in checked.html.select("tbody td:nth-of-type(2)")]
+    assert results == [tr(message) for message in (
+        "added", "not a valid email address", "appears earlier in the file", "on the suppression list: not added",
+        "already subscribed to these topics")]
+    dbsession.rollback()
+    assert dbsession.scalar(select(Subscriber).where(Subscriber.email == "new@example.gr")) is None
+
+    send(True)
+    dbsession.rollback()
+    added = dbsession.scalar(select(Subscriber).where(Subscriber.email == "new@example.gr"))
+    assert (added.status, added.locale, added.topic_ids) == (SubscriberStatus.ACTIVE, "en", {lists["digest"].id})
+    [record] = dbsession.scalars(select(ConsentRecord).where(ConsentRecord.subscriber_id == added.id)).all()
+    assert (record.source.value, record.note) == ("import", "Φύλλο εγγραφής, Startup Weekend 12/10/2026")
+    maria = dbsession.scalar(select(Subscriber).where(Subscriber.email == "maria@example.gr"))
+    assert maria.status == SubscriberStatus.UNSUBSCRIBED, "the suppression list wins over an import"

@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('topics', sa.Text(), nullable=False),
     sa.Column('ip_address', sa.String(length=45), nullable=False),
     sa.Column('notice_version', sa.String(length=40), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
     sa.Column('created_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['subscriber_id'], ['subscribers.id'], name=op.f('fk_consent_records_subscriber_id_subscribers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_records'))
