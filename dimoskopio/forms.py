@@ -9,8 +9,9 @@ from translationstring import TranslationString
 from wtforms import validators
 
 from dimoskopio.i18n import _
+from dimoskopio.web import SLUG_PATTERN
 
-__all__ = ["FORBIDDEN_CHARACTERS", "Form", "Length", "MultiCheckboxField", "Required", "validators"]
+__all__ = ["FORBIDDEN_CHARACTERS", "Form", "Length", "MultiCheckboxField", "Required", "valid_slug", "validators"]
 
 # Control characters no text field may hold (tab and line breaks excepted): PostgreSQL refuses NUL
 # in text, and the others only make trouble in emails, exports and logs.
@@ -91,3 +92,9 @@ class MultiCheckboxField(wtforms.SelectMultipleField):
 
     widget = wtforms.widgets.ListWidget(prefix_label=False)
     option_widget = wtforms.widgets.CheckboxInput()
+
+
+def valid_slug(form: wtforms.Form, field: wtforms.Field) -> None:
+    if field.data and not SLUG_PATTERN.match(field.data):
+        raise validators.ValidationError(
+            _("Use lower-case Latin letters, digits and hyphens, like startup-night-2027."))

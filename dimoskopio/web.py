@@ -5,6 +5,7 @@ import datetime
 import io
 import itertools
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,6 +80,10 @@ def requested_page(request: Request) -> int:
 
 def page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
+
+
+# Lower-case ASCII words joined by hyphens: what web addresses (events, topics, lists) are made of.
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 # Spreadsheets run a cell starting with one of these as a formula ("CSV injection", OWASP).

@@ -21,12 +21,11 @@ from pyramid.view import exception_view_config, notfound_view_config, view_confi
 
 from dimoskopio.db import utcnow
 from dimoskopio.markdown import render_markdown
-from dimoskopio.web import MAX_PAGE, csv_download, page_count
+from dimoskopio.web import MAX_PAGE, SLUG_PATTERN, csv_download, page_count
 from events.models import SLUG_MAX_LENGTH, Event, EventLanguage, EventStatus
 from events.services import (
     FIRST_DAY,
     LAST_DAY,
-    SLUG_PATTERN,
     EventFilters,
     counts_for,
     filtered_events,

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
+from dimoskopio.web import SLUG_PATTERN
 from events import feeds
 from events.models import Category, Topic, Venue
-from events.services import SLUG_PATTERN
 
 # Calendar apps poll; browsers and proxies may keep a copy this long, then ask with If-None-Match.
 FEED_MAX_AGE = 15 * 60

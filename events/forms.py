@@ -26,7 +26,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.forms import Form, Length, MultiCheckboxField, Required
+from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, valid_slug
 from dimoskopio.i18n import _
 from events.models import (
     ANSWER_MAX_LENGTH,
@@ -51,7 +51,6 @@ from events.models import (
     QuestionKind,
     RegistrationStatus,
 )
-from events.services import SLUG_PATTERN
 
 MAX_CAPACITY = 100_000
 MAX_OFFER_HOURS = 24 * 14
@@ -161,11 +160,6 @@ class FeedbackForm(Form):
 # --- staff ------------------------------------------------------------------------------------
 
 
-def _slug(form: Form, field: Any) -> None:
-    if field.data and not SLUG_PATTERN.match(field.data):
-        raise ValidationError(_("Use lower-case Latin letters, digits and hyphens, like startup-night-2027."))
-
-
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 
@@ -185,7 +179,7 @@ class EventForm(Form):
     title_el = StringField(_("Title (Greek)"), validators=[Required(), Length(max=TITLE_MAX_LENGTH)])
     title_en = StringField(_("Title (English, optional)"), validators=[Length(max=TITLE_MAX_LENGTH)])
     slug = StringField(
-        _("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), _slug],
+        _("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), valid_slug],
         description=_("The last part of the event's address. Left empty, it is made from the title."),
     )
     summary_el = TextAreaField(_("Summary (Greek)"), validators=[Length(max=SUMMARY_MAX_LENGTH)])
@@ -361,7 +355,7 @@ class TaxonomyForm(Form):
 
     name_el = StringField(_("Name (Greek)"), validators=[Required(), Length(max=SHORT_TEXT_MAX_LENGTH)])
     name_en = StringField(_("Name (English, optional)"), validators=[Length(max=SHORT_TEXT_MAX_LENGTH)])
-    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), _slug],
+    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), valid_slug],
                        description=_("Used in feed and filter addresses. Left empty, it is made from the name."))
 
 
@@ -372,7 +366,7 @@ class CategoryForm(TaxonomyForm):
 class SeriesForm(Form):
     title_el = StringField(_("Title (Greek)"), validators=[Required(), Length(max=TITLE_MAX_LENGTH)])
     title_en = StringField(_("Title (English, optional)"), validators=[Length(max=TITLE_MAX_LENGTH)])
-    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), _slug],
+    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), valid_slug],
                        description=_("Left empty, it is made from the title."))
     description_el = TextAreaField(_("Description (Greek)"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
     description_en = TextAreaField(_("Description (English, optional)"),

@@ -111,7 +111,6 @@ def last_day(event: Event, tz: ZoneInfo) -> datetime.date:
 
 # --- slugs ------------------------------------------------------------------------------------
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Paths under /events that are pages of their own, not events.
 RESERVED_SLUGS = frozenset({"calendar", "past", "series", "registration", "my", "new"})
 

@@ -14,3 +14,5 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.mailing.import", "/admin/newsletter/import")
     config.add_route("admin.mailing.subscriber", "/admin/newsletter/subscribers/{id}")
     config.add_route("admin.mailing.suppressions", "/admin/newsletter/suppressions")
+    config.add_route("admin.mailing.topics", "/admin/newsletter/topics")
+    config.add_route("admin.mailing.topic", "/admin/newsletter/topics/{id:new|\\d+}")

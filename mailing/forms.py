@@ -3,14 +3,29 @@
 from typing import Any
 
 from pyramid.request import Request
-from wtforms import BooleanField, EmailField, FileField, SelectChoice, SelectField, StringField
-from wtforms.validators import ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FileField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.forms import Form, Length, MultiCheckboxField, Required
+from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, valid_slug
 from dimoskopio.i18n import _
-from mailing.models import CONSENT_NOTE_MAX_LENGTH, MailingTopic
+from mailing.models import (
+    CONSENT_NOTE_MAX_LENGTH,
+    SLUG_MAX_LENGTH,
+    TOPIC_DESCRIPTION_MAX_LENGTH,
+    TOPIC_NAME_MAX_LENGTH,
+    MailingTopic,
+)
 
 LANGUAGE_LABELS = {"el": _("Greek"), "en": _("English")}
 
@@ -87,3 +102,15 @@ class ImportForm(Form):
         super().__init__(request, **kwargs)
         self.topics.choices = [SelectChoice(str(topic.id), topic.localized("name", request.locale_name))
                                for topic in topics]
+
+
+class TopicForm(Form):
+    slug = StringField(_("Short name in addresses"), validators=[Required(), Length(max=SLUG_MAX_LENGTH), valid_slug],
+                       description=_("Lower-case Latin letters, digits and hyphens, like startup-news. "
+                                     "It names the list in email headers (List-Id)."))
+    name_el = StringField(_("Name (Greek)"), validators=[Required(), Length(max=TOPIC_NAME_MAX_LENGTH)])
+    name_en = StringField(_("Name (English)"), validators=[Length(max=TOPIC_NAME_MAX_LENGTH)])
+    description_el = TextAreaField(_("Description (Greek)"), validators=[Length(max=TOPIC_DESCRIPTION_MAX_LENGTH)])
+    description_en = TextAreaField(_("Description (English)"), validators=[Length(max=TOPIC_DESCRIPTION_MAX_LENGTH)])
+    position = IntegerField(_("Order on the form"), validators=[Optional(), NumberRange(min=0, max=1000)], default=0)
+

@@ -14,6 +14,7 @@ from dimoskopio.i18n import _
 SLUG_MAX_LENGTH = 80
 TOPIC_NAME_MAX_LENGTH = 120
 CONSENT_NOTE_MAX_LENGTH = 300
+TOPIC_DESCRIPTION_MAX_LENGTH = 1000
 
 
 def _enum(enum_class: type[enum.Enum], name: str) -> Enum:

@@ -48,6 +48,20 @@ def topics(dbsession: Session) -> list[MailingTopic]:
     return list(dbsession.scalars(select(MailingTopic).order_by(MailingTopic.position, MailingTopic.id)))
 
 
+def topic_subscriber_counts(dbsession: Session) -> dict[int, int]:
+    """Subscribed people (confirmed, not unsubscribed) per topic."""
+    return dict(dbsession.execute(
+        select(Subscription.topic_id, func.count()).join(Subscriber)
+        .where(Subscriber.status == SubscriberStatus.ACTIVE).group_by(Subscription.topic_id)).all())
+
+
+def topic_slug_taken(dbsession: Session, slug: str, topic: MailingTopic | None) -> bool:
+    query = select(MailingTopic.id).where(MailingTopic.slug == slug)
+    if topic is not None:
+        query = query.where(MailingTopic.id != topic.id)
+    return dbsession.scalar(query) is not None
+
+
 def topics_by_id(dbsession: Session, ids: list[int]) -> list[MailingTopic]:
     if not ids:
         return []

@@ -13,13 +13,14 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
 from mailing import services
-from mailing.forms import ImportForm, StaffSubscriberForm
+from mailing.forms import ImportForm, StaffSubscriberForm, TopicForm
 from mailing.models import (
     CONSENT_ACTION_LABELS,
     CONSENT_SOURCE_LABELS,
     SUBSCRIBER_STATUS_LABELS,
     SUPPRESSION_REASON_LABELS,
     ConsentSource,
+    MailingTopic,
     Subscriber,
     SubscriberStatus,
 )
@@ -158,3 +159,29 @@ def import_subscribers(request: Request) -> dict[str, Any]:
     report = services.import_subscribers(request, rows, chosen, form.note.data.strip(), bool(form.confirm.data),
                                          utcnow())
     return {**context, "report": report, "applied": bool(form.confirm.data)}
+
+
+@view_config(route_name="admin.mailing.topics", renderer="admin/mailing/topics.jinja2", permission=MANAGE)
+def topics(request: Request) -> dict[str, Any]:
+    return {"topics": services.topics(request.dbsession),
+            "counts": services.topic_subscriber_counts(request.dbsession)}
+
+
+@view_config(route_name="admin.mailing.topic", renderer="admin/mailing/topic.jinja2", permission=MANAGE)
+def topic(request: Request) -> Any:
+    raw_id = request.matchdict["id"]
+    found = None if raw_id == "new" else object_or_404(request, MailingTopic, raw_id)
+    form = TopicForm(request, obj=found)
+    if request.method == "POST":
+        if form.validate():
+            if services.topic_slug_taken(request.dbsession, form.slug.data, found):
+                form.add_error("slug", _("Another topic has this short name."))
+            else:
+                topic = found or MailingTopic()
+                form.populate_obj(topic)
+                topic.position = form.position.data or 0
+                request.dbsession.add(topic)
+                request.flash_message(_("Saved."))
+                return HTTPSeeOther(request.route_path("admin.mailing.topics"))
+        request.response.status = 400
+    return {"form": form, "topic": found}

@@ -131,3 +131,34 @@ def test_importing_a_csv_checks_every_row_first_then_adds_only_who_may_be_added(
     assert (record.source.value, record.note) == ("import", "Φύλλο εγγραφής, Startup Weekend 12/10/2026")
     maria = dbsession.scalar(select(Subscriber).where(Subscriber.email == "maria@example.gr"))
     assert maria.status == SubscriberStatus.UNSUBSCRIBED, "the suppression list wins over an import"
+
+
+def topic_form(page):
+    return next(form for form in page.forms.values() if "name_el" in form.fields)
+
+
+def test_staff_add_and_rename_topics_that_then_appear_on_the_subscribe_form(testapp, dbsession, lists, logged_in,
+                                                                           tr):
+    logged_in(Role.STAFF)
+    form = topic_form(testapp.get("/admin/newsletter/topics/new"))
+    form["name_el"] = "Ευκαιρίες χρηματοδότησης"
+    form["slug"] = "Funding News"
+    refused = form.submit(status=400)
+    assert tr("Use lower-case Latin letters, digits and hyphens, like startup-night-2027.") in refused.text
+    form = topic_form(refused)
+    form["slug"] = "events"
+    taken = form.submit(status=400)
+    assert tr("Another topic has this short name.") in taken.text
+    form = topic_form(taken)
+    form["slug"] = "funding"
+    form.submit(status=303)
+
+    topics = testapp.get("/admin/newsletter/topics")
+    assert "Ευκαιρίες χρηματοδότησης" in topics.text
+    assert "Ευκαιρίες χρηματοδότησης" in testapp.get("/newsletter").text
+    events_page = testapp.get(f"/admin/newsletter/topics/{lists['events'].id}")
+    form = topic_form(events_page)
+    form["name_el"] = "Εκδηλώσεις και εργαστήρια"
+    form.submit(status=303)
+    dbsession.rollback()
+    assert dbsession.get(MailingTopic, lists["events"].id).name_el == "Εκδηλώσεις και εργαστήρια"

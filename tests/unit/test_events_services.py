@@ -15,6 +15,7 @@ from dimoskopio.db import utcnow
 from dimoskopio.mail.models import OutboxMessage
 from dimoskopio.markdown import markdown_to_text, render_markdown
 from dimoskopio.tasks import run_pending_tasks, task_request
+from dimoskopio.web import SLUG_PATTERN
 from events import services
 from events.charts import whole_number_ticks
 from events.display import when_text
@@ -656,14 +657,14 @@ def test_registration_state_at_each_moment_of_an_event(fields, state):
 ])
 def test_slugs_are_made_from_greek_titles_in_latin_letters(title, slug):
     assert services.slugify(title) == slug
-    assert services.SLUG_PATTERN.match(services.slugify(title))
+    assert SLUG_PATTERN.match(services.slugify(title))
 
 
 def test_a_long_title_makes_a_slug_within_the_limit_that_does_not_end_in_a_hyphen():
     slug = services.slugify("Συνάντηση " * 20)
 
     assert len(slug) <= services.SLUG_MAX_LENGTH
-    assert services.SLUG_PATTERN.match(slug)
+    assert SLUG_PATTERN.match(slug)
 
 
 def test_a_slug_in_use_gets_the_next_free_number(dbsession, event_factory):
