@@ -4,6 +4,7 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    config.include("mailing.seed")
     config.add_route("mailing.index", "/newsletter")
     config.add_route("mailing.subscribed", "/newsletter/check-your-email")
     config.add_route("mailing.confirm", "/newsletter/confirm/{token}")
