@@ -153,9 +153,16 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
     if subscriber.status == SubscriberStatus.ACTIVE:
         _send(request, subscriber, "newsletter-already", now)
         return subscriber
+    if subscriber.status == SubscriberStatus.PENDING and not _may_send(subscriber, now):
+        # The confirmation just sent lists what its button confirms: that stays as it was.
+        return subscriber
+    if source == ConsentSource.EVENT_REGISTRATION:
+        topic_ids = topic_ids | subscriber.topic_ids
     subscriber.status = SubscriberStatus.PENDING
     subscriber.name = name or subscriber.name
     subscriber.locale = locale_name
+    # Links in earlier confirmations would confirm what they listed, not this: they stop working.
+    subscriber.link_salt = secrets.token_hex(32)
     _set_topics(subscriber, topic_ids, now)
     _record(dbsession, subscriber, ConsentAction.REQUESTED, source, ip_address,
             settings["events.privacy_notice_version"], now)
@@ -163,10 +170,14 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
     return subscriber
 
 
+def _may_send(subscriber: Subscriber, now: datetime.datetime) -> bool:
+    sent = subscriber.confirmation_sent_at
+    return sent is None or now - sent >= CONFIRMATION_RESEND_AFTER
+
+
 def _send(request: Request, subscriber: Subscriber, template: str, now: datetime.datetime) -> None:
     """One confirmation (or reminder of the preferences link) per address every few minutes."""
-    sent = subscriber.confirmation_sent_at
-    if sent is not None and now - sent < CONFIRMATION_RESEND_AFTER:
+    if not _may_send(subscriber, now):
         return
     subscriber.confirmation_sent_at = now
     request.dbsession.flush()
@@ -187,14 +198,22 @@ def confirm(request: Request, subscriber: Subscriber, ip_address: str, now: date
     # Asking again, and confirming, is a new consent that outweighs an earlier unsubscribe.
     request.dbsession.execute(delete(Suppression).where(
         Suppression.email == subscriber.email, Suppression.reason == SuppressionReason.UNSUBSCRIBED))
-    _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, ConsentSource.FORM, ip_address,
+    # Confirmed the way it was asked for (the form, the registration box).
+    asked = request.dbsession.scalar(
+        select(ConsentRecord.source).where(ConsentRecord.subscriber_id == subscriber.id,
+                                           ConsentRecord.action == ConsentAction.REQUESTED)
+        .order_by(ConsentRecord.id.desc()).limit(1))
+    _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, asked or ConsentSource.FORM, ip_address,
             request.registry.settings["events.privacy_notice_version"], now)
     return True
 
 
 def change_preferences(request: Request, subscriber: Subscriber, topic_ids: set[int], locale_name: str,
                        ip_address: str, now: datetime.datetime) -> None:
-    """New topics and language; no topics left means unsubscribed from everything."""
+    """New topics and language; no topics left means unsubscribed from everything. Someone
+    unsubscribed subscribes again through the form (and confirms), not here."""
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return
     if not topic_ids:
         unsubscribe(request, subscriber, ConsentSource.PREFERENCES, ip_address, now)
         return
@@ -245,7 +264,10 @@ def subscribe_from_registration(request: Request, email: str, name: str, locale_
 
 
 def client_address(request: Request) -> str:
-    return request.client_addr or ""
+    """The address the connection came from. Not X-Forwarded-For, which anyone can write: behind
+    a proxy, the server is told to trust it (waitress `trusted_proxy`, gunicorn
+    `forwarded_allow_ips`) and sets the remote address itself."""
+    return request.remote_addr or ""
 
 
 

@@ -53,11 +53,14 @@ def confirm(request: Request) -> Any:
     """A button, not an action on GET: mail scanners open links, people press buttons."""
     subscriber = _subscriber(request, "confirm")
     if request.method == "POST":
-        services.confirm(request, subscriber, services.client_address(request), utcnow())
-        request.flash_message(_("Thank you! Your subscription is confirmed."))
+        confirmed = services.confirm(request, subscriber, services.client_address(request), utcnow())
+        if confirmed:
+            request.flash_message(_("Thank you! Your subscription is confirmed."))
+        if subscriber.status != SubscriberStatus.ACTIVE:  # unsubscribed since: the page says so
+            return HTTPSeeOther(request.route_path("mailing.confirm", token=request.matchdict["token"]))
         token = services.link_token(request.registry.settings["dimoskopio.secret"], "preferences", subscriber)
         return HTTPSeeOther(request.route_path("mailing.preferences", token=token))
-    return {"subscriber": subscriber, "confirmed": subscriber.status == SubscriberStatus.ACTIVE}
+    return {"subscriber": subscriber, "status": subscriber.status.value}
 
 
 @view_config(route_name="mailing.preferences", renderer="mailing/preferences.jinja2")
@@ -65,18 +68,23 @@ def preferences(request: Request) -> Any:
     subscriber = _subscriber(request, "preferences")
     topics = services.topics(request.dbsession)
     form = PreferencesForm(request, topics)
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        if request.method == "POST":
+            request.response.status = 409
+        return {"form": form, "subscriber": subscriber, "status": subscriber.status.value}
     if request.method != "POST":
         form.topics.data = [str(topic_id) for topic_id in sorted(subscriber.topic_ids)]
         form.language.data = subscriber.locale
     elif form.validate():
         services.change_preferences(request, subscriber, _chosen_topics(form, {topic.id for topic in topics}),
                                     form.language.data, services.client_address(request), utcnow())
-        request.flash_message(_("Your preferences are saved.") if subscriber.status == SubscriberStatus.ACTIVE
-                              else _("You are unsubscribed. We will not email you again."))
+        unsubscribed = subscriber.status == SubscriberStatus.UNSUBSCRIBED
+        request.flash_message(_("You are unsubscribed. We will not email you again.") if unsubscribed
+                              else _("Your preferences are saved."))
         return HTTPSeeOther(request.route_path("mailing.preferences", token=request.matchdict["token"]))
     else:
         request.response.status = 400
-    return {"form": form, "subscriber": subscriber, "status_pending": subscriber.status == SubscriberStatus.PENDING}
+    return {"form": form, "subscriber": subscriber, "status": subscriber.status.value}
 
 
 @view_config(route_name="mailing.unsubscribe", renderer="mailing/unsubscribe.jinja2", require_csrf=False)
