@@ -3,13 +3,14 @@
 import datetime
 import decimal
 import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.db import utcnow
@@ -18,6 +19,8 @@ from dimoskopio.tasks import run_pending_tasks, task_request
 from events.certificate_services import start_run
 from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
+from mailing.models import ConsentAction, ConsentRecord, ConsentSource, MailingTopic, Subscriber, Subscription
+from mailing.services import link_token
 from tests.browser.conftest import add_registration, log_in, text
 
 pytestmark = pytest.mark.browser
@@ -298,3 +301,45 @@ def test_event_and_check_in_pages_fit_a_phone(new_page, dbsession, event_factory
     expect(page.locator(".checkin-list > li")).to_have_count(2)
     overflow = scrolls_sideways_by(page)
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375px wide"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_newsletter_pages(page, axe, live_server, dbsession, user_factory, app, locale):
+    """The subscribe form with its errors, the signed pages a subscriber reaches from an email,
+    and the staff's newsletter screens."""
+    dbsession.rollback()
+    dbsession.execute(delete(MailingTopic))
+    events = MailingTopic(slug="events", name_el="Εκδηλώσεις", name_en="Events", position=1)
+    dbsession.add(events)
+    dbsession.flush()
+    person = Subscriber(email="eleni@example.gr", name="Ελένη", link_salt=secrets.token_hex(32))
+    person.subscriptions = [Subscription(topic_id=events.id)]
+    dbsession.add(person)
+    dbsession.flush()
+    dbsession.add(ConsentRecord(subscriber_id=person.id, action=ConsentAction.REQUESTED, source=ConsentSource.FORM))
+    dbsession.commit()
+    secret = app.registry.settings["dimoskopio.secret"]
+    if locale == "en":
+        use_english(page, live_server)
+
+    page.goto("/newsletter")
+    page.get_by_role("button", name=text("Subscribe", locale)).click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    axe(page)
+    for path in ["/newsletter/check-your-email", f"/newsletter/confirm/{link_token(secret, 'confirm', person)}",
+                 f"/newsletter/preferences/{link_token(secret, 'preferences', person)}",
+                 f"/newsletter/unsubscribe/{link_token(secret, 'unsubscribe', person)}"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        axe(page)
+
+    staff = user_factory(email="staff@example.gr", role=Role.STAFF)
+    log_in(page, staff.email)
+    for path in ["/admin/newsletter/subscribers", f"/admin/newsletter/subscribers/{person.id}",
+                 "/admin/newsletter/import", "/admin/newsletter/topics", f"/admin/newsletter/topics/{events.id}",
+                 "/admin/newsletter/topics/new", "/admin/newsletter/suppressions"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        axe(page)
