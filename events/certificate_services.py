@@ -117,19 +117,17 @@ def preview_pdf(request: Request, event: Event, design: CertificateDesign, local
 # --- who gets one -----------------------------------------------------------------------------
 
 
-def _standing(registration_id: Any) -> Any:
-    return exists().where(Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None))
+def _never_certified(event_id: int) -> Any:
+    """Checked-in people of the event who were never issued a certificate. Someone whose
+    certificate was revoked is not among them: staff re-issue theirs one by one, if at all."""
+    return (Registration.event_id == event_id) & Registration.checked_in_at.is_not(None) & ~exists().where(
+        Certificate.registration_id == Registration.id)
 
 
 def attendees_without_certificate(dbsession: Session, event_id: int, limit: int | None = None) -> list[Registration]:
-    """Checked-in people of the event who hold no standing certificate, by language (a batch in
-    one language is one document), then oldest first."""
-    query = (
-        select(Registration)
-        .where(Registration.event_id == event_id, Registration.checked_in_at.is_not(None),
-               ~_standing(Registration.id))
-        .order_by(Registration.locale, Registration.id)
-    )
+    """Who "Issue certificates" is for, by language (a batch in one language is one document),
+    then oldest first."""
+    query = select(Registration).where(_never_certified(event_id)).order_by(Registration.locale, Registration.id)
     if limit is not None:
         query = query.limit(limit)
     return list(dbsession.scalars(query).unique())
@@ -140,21 +138,30 @@ class CertificateCounts:
     attendees: int
     issued: int
     revoked: int
-
-    @property
-    def missing(self) -> int:
-        return max(self.attendees - self.issued, 0)
+    missing: int
 
 
 def certificate_counts(dbsession: Session, event_id: int) -> CertificateCounts:
     attendees = dbsession.scalar(select(func.count()).select_from(Registration).where(
         Registration.event_id == event_id, Registration.checked_in_at.is_not(None)))
+    missing = dbsession.scalar(select(func.count()).select_from(Registration).where(_never_certified(event_id)))
     issued, revoked = dbsession.execute(
         select(func.count(Certificate.id).filter(Certificate.revoked_at.is_(None)),
                func.count(Certificate.id).filter(Certificate.revoked_at.is_not(None)))
         .where(Certificate.event_id == event_id)
     ).one()
-    return CertificateCounts(attendees=attendees, issued=issued, revoked=revoked)
+    return CertificateCounts(attendees=attendees, issued=issued, revoked=revoked, missing=missing)
+
+
+def reissuable(certificates: list[Certificate]) -> set[int]:
+    """Of an event's certificates, those staff may re-issue: the newest of each person's, which
+    was neither replaced already nor belongs to someone no longer registered."""
+    newest: dict[int, Certificate] = {}
+    for certificate in certificates:
+        if certificate.registration_id is not None and (
+                certificate.registration_id not in newest or certificate.id > newest[certificate.registration_id].id):
+            newest[certificate.registration_id] = certificate
+    return {certificate.id for certificate in newest.values()}
 
 
 def event_certificates(dbsession: Session, event_id: int, with_pdf: bool = False) -> list[Certificate]:
@@ -246,11 +253,6 @@ def start_run(request: Request, event: Event, email_attendees: bool, user: User 
     return run
 
 
-def running_run(dbsession: Session, event_id: int) -> CertificateRun | None:
-    return dbsession.scalar(select(CertificateRun).where(
-        CertificateRun.event_id == event_id, CertificateRun.finished_at.is_(None)))
-
-
 def latest_run(dbsession: Session, event_id: int) -> CertificateRun | None:
     return dbsession.scalar(select(CertificateRun).where(CertificateRun.event_id == event_id)
                             .order_by(CertificateRun.id.desc()).limit(1))
@@ -305,7 +307,16 @@ def email_certificate(request: Request, certificate: Certificate, registration: 
 # --- revoking and re-issuing ------------------------------------------------------------------
 
 
-def revoke(certificate: Certificate, reason: str, user: User | None, now: datetime.datetime) -> None:
+def _lock(dbsession: Session, certificate: Certificate) -> None:
+    """Re-read the certificate under a row lock (PostgreSQL; SQLite has one writer): a second
+    click decides on what the first one did."""
+    dbsession.execute(select(Certificate.id).where(Certificate.id == certificate.id).with_for_update())
+    dbsession.refresh(certificate)
+
+
+def revoke(dbsession: Session, certificate: Certificate, reason: str, user: User | None,
+           now: datetime.datetime) -> None:
+    _lock(dbsession, certificate)
     if certificate.revoked_at is not None:
         raise RegistrationRefused("certificate_revoked")
     certificate.revoked_at = now
@@ -315,14 +326,19 @@ def revoke(certificate: Certificate, reason: str, user: User | None, now: dateti
 
 def reissue(request: Request, certificate: Certificate, name: str, user: User | None,
             now: datetime.datetime) -> Certificate:
-    """A new certificate in place of a standing one (after a name correction, say): the old one
-    is revoked, the registration takes the corrected name, and the new one points at the old."""
+    """A new certificate in place of a person's newest one (after a name correction, or to undo
+    a revocation): a standing one is revoked, the registration takes the corrected name, and the
+    new certificate points at the old."""
+    dbsession = request.dbsession
+    _lock(dbsession, certificate)
     registration = certificate.registration
-    if certificate.revoked_at is not None or registration is None or certificate.event is None:
-        raise RegistrationRefused("certificate_revoked")
-    reason = localizer_for(registration.locale).translate(_("Replaced by a new certificate."))
-    revoke(certificate, reason, user, now)
-    request.dbsession.flush()
+    if registration is None or certificate.event is None or certificate.id not in reissuable(
+            list(dbsession.scalars(select(Certificate).where(Certificate.registration_id == registration.id)))):
+        raise RegistrationRefused("certificate_replaced")
+    if certificate.revoked_at is None:
+        revoke(dbsession, certificate, localizer_for(registration.locale).translate(
+            _("Replaced by a new certificate.")), user, now)
+    dbsession.flush()
     registration.name = name
     [replacement] = issue(request, certificate.event, [registration], now, issued_by=user,
                           names={registration.id: name})

@@ -70,7 +70,7 @@ def certificates_page(request: Request, event: Event, failed: tuple[int, RowForm
     dbsession = request.dbsession
     design = rules.design_for(dbsession, event)
     certificates = rules.event_certificates(dbsession, event.id)
-    forms = {certificate.id: row_forms(request, certificate) for certificate in certificates if certificate.is_valid}
+    forms = {certificate.id: row_forms(request, certificate) for certificate in certificates}
     if failed is not None:
         forms[failed[0]] = failed[1]
     return {
@@ -82,6 +82,7 @@ def certificates_page(request: Request, event: Event, failed: tuple[int, RowForm
         "run": rules.latest_run(dbsession, event.id),
         "certificates": certificates,
         "row_forms": forms,
+        "reissuable": rules.reissuable(certificates),
         "failed_row": failed[0] if failed else None,
         "refusal": None,
         **extra,
@@ -197,7 +198,7 @@ def _row_action(request: Request, form_of: Callable[[RowForms], Any],
              renderer="admin/events/certificates.jinja2")
 def revoke(request: Request) -> Any:
     def act(certificate: Certificate, form: RevokeCertificateForm) -> str:
-        rules.revoke(certificate, form.reason.data.strip(), request.user, utcnow())
+        rules.revoke(request.dbsession, certificate, form.reason.data.strip(), request.user, utcnow())
         return request.localizer.translate(
             _("The certificate of ${name} is revoked.", mapping={"name": certificate.recipient_name}))
 

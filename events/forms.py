@@ -424,11 +424,17 @@ def _signature_image(form: Form, field: Any) -> None:
     field.data = (data, kind)
 
 
+# A signature is a small picture; anything larger is a mistake or a decompression bomb.
+SIGNATURE_MAX_PIXELS = 4000 * 2000
+
+
 def _readable_image(data: bytes) -> bool:
     try:
         with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > SIGNATURE_MAX_PIXELS:
+                return False
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
         return False
     return True
 

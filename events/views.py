@@ -61,6 +61,7 @@ REFUSAL_MESSAGES = {
     "no_certificates_missing": _("Every checked-in attendee already has a certificate."),
     "certificates_running": _("Certificates for this event are being issued already."),
     "certificate_revoked": _("This certificate has been revoked already."),
+    "certificate_replaced": _("This certificate was replaced already; act on the newest one."),
 }
 
 INVALID_LINK = _("This link is not valid. Check that you copied all of it from the email.")

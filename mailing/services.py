@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.models import NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
+from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.mail import send_email
 from dimoskopio.web import MAX_ID
 from mailing.models import (
@@ -40,6 +41,8 @@ from mailing.models import (
 
 # A confirmation is sent again at most this often, however often the form is sent for an address.
 CONFIRMATION_RESEND_AFTER = datetime.timedelta(minutes=10)
+# A confirmation link works this long after it was sent.
+CONFIRMATION_LIFETIME = datetime.timedelta(days=7)
 # Event registrants who tick the newsletter box are offered this topic.
 EVENTS_TOPIC = "events"
 
@@ -153,8 +156,8 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
     if subscriber.status == SubscriberStatus.ACTIVE:
         _send(request, subscriber, "newsletter-already", now)
         return subscriber
-    if subscriber.status == SubscriberStatus.PENDING and not _may_send(subscriber, now):
-        # The confirmation just sent lists what its button confirms: that stays as it was.
+    if not _may_send(subscriber, now):
+        # A confirmation went out moments ago and lists what its button confirms: that stays as it was.
         return subscriber
     if source == ConsentSource.EVENT_REGISTRATION:
         topic_ids = topic_ids | subscriber.topic_ids
@@ -188,16 +191,24 @@ def _send(request: Request, subscriber: Subscriber, template: str, now: datetime
     }, locale_name=subscriber.locale)
 
 
+def confirmation_expired(subscriber: Subscriber, now: datetime.datetime) -> bool:
+    sent = subscriber.confirmation_sent_at
+    return subscriber.status == SubscriberStatus.PENDING and sent is not None and now - sent > CONFIRMATION_LIFETIME
+
+
 def confirm(request: Request, subscriber: Subscriber, ip_address: str, now: datetime.datetime) -> bool:
-    """The owner confirmed: the subscription starts. False when there was nothing to confirm."""
-    if subscriber.status != SubscriberStatus.PENDING:
+    """The owner confirmed: the subscription starts. False when there was nothing to confirm, or
+    the link is too old (they subscribe again and get a fresh one)."""
+    if subscriber.status != SubscriberStatus.PENDING or confirmation_expired(subscriber, now):
         return False
     subscriber.status = SubscriberStatus.ACTIVE
     subscriber.confirmed_at = now
     subscriber.unsubscribed_at = None
-    # Asking again, and confirming, is a new consent that outweighs an earlier unsubscribe.
+    # Asking again and confirming is a new consent that outweighs an earlier unsubscribe, and
+    # proves the mailbox works again after a bounce. A spam complaint stays until staff lift it.
     request.dbsession.execute(delete(Suppression).where(
-        Suppression.email == subscriber.email, Suppression.reason == SuppressionReason.UNSUBSCRIBED))
+        Suppression.email == subscriber.email,
+        Suppression.reason.in_([SuppressionReason.UNSUBSCRIBED, SuppressionReason.BOUNCED])))
     # Confirmed the way it was asked for (the form, the registration box).
     asked = request.dbsession.scalar(
         select(ConsentRecord.source).where(ConsentRecord.subscriber_id == subscriber.id,
@@ -259,6 +270,14 @@ def subscribe_from_registration(request: Request, email: str, name: str, locale_
     topic = request.dbsession.scalar(select(MailingTopic).where(MailingTopic.slug == EVENTS_TOPIC))
     if topic is None:
         return None
+    subscriber = _find(request.dbsession, email)
+    if subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE:
+        # Confirmed already: the box adds the events list, and the record says where from.
+        if topic.id not in subscriber.topic_ids:
+            _set_topics(subscriber, subscriber.topic_ids | {topic.id}, now)
+            _record(request.dbsession, subscriber, ConsentAction.CHANGED, ConsentSource.EVENT_REGISTRATION,
+                    ip_address, request.registry.settings["events.privacy_notice_version"], now)
+        return subscriber
     return request_subscription(request, email, name, locale_name, {topic.id}, ConsentSource.EVENT_REGISTRATION,
                                 ip_address, now)
 
@@ -322,7 +341,9 @@ def staff_edit(request: Request, subscriber: Subscriber, name: str, locale_name:
     change from the preferences, by staff, from the staff member's address)."""
     subscriber.name = name
     subscriber.locale = locale_name
-    if subscriber.topic_ids != topic_ids:
+    # Topics change for subscribed people only: a pending person confirms what their email listed,
+    # and someone unsubscribed subscribes again themselves.
+    if subscriber.status == SubscriberStatus.ACTIVE and subscriber.topic_ids != topic_ids:
         change_preferences(request, subscriber, topic_ids, locale_name, client_address(request), now)
 
 
@@ -378,16 +399,21 @@ def read_import(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], str]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    header = [cell.strip().lower() for cell in next(reader, [])]
-    if "email" not in header:
-        return [], "no_email_column"
     rows = []
-    for number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        rows.append((number, {name: cell.strip() for name, cell in zip(header, cells, strict=False)}))
-        if len(rows) > IMPORT_MAX_ROWS:
-            return [], "too_many_rows"
+    try:
+        header = [cell.strip().lower() for cell in next(reader, [])]
+        if "email" not in header:
+            return [], "no_email_column"
+        for cells in reader:
+            if any("\n" in cell or "\r" in cell for cell in cells):
+                # A stray quote swallows the lines after it: refused rather than misread.
+                return [], "broken_quotes"
+            if any(cell.strip() for cell in cells):
+                rows.append((reader.line_num, {name: cell.strip() for name, cell in zip(header, cells, strict=False)}))
+            if len(rows) > IMPORT_MAX_ROWS:
+                return [], "too_many_rows"
+    except csv.Error:
+        return [], "broken_quotes"
     return rows, ""
 
 
@@ -403,13 +429,13 @@ def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]],
     lines = []
     for number, row in rows:
         email = normalize_email(row.get("email", ""))
-        if not is_valid_email(email):
+        if not is_valid_email(email) or any(FORBIDDEN_CHARACTERS.search(value) for value in row.values()):
             outcome = ImportOutcome.INVALID
         elif email in seen:
             outcome = ImportOutcome.DUPLICATE
         elif email in suppressed:
             outcome = ImportOutcome.SUPPRESSED
-        elif email in existing and existing[email].status != SubscriberStatus.UNSUBSCRIBED:
+        elif email in existing and existing[email].status == SubscriberStatus.ACTIVE:
             subscriber = existing[email]
             outcome = ImportOutcome.UNCHANGED if topic_ids <= subscriber.topic_ids else ImportOutcome.TOPICS_ADDED
             if apply and outcome == ImportOutcome.TOPICS_ADDED:

@@ -126,6 +126,8 @@ IMPORT_ERRORS = {
     "encoding": _("The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."),
     "no_email_column": _("The first row must name the columns, one of them “email”."),
     "too_many_rows": _("The file has more than ${count} rows. Split it and import the parts."),
+    "broken_quotes": _("The file has a quotation mark that is never closed, so its rows cannot be told apart. "
+                       "Correct it in your spreadsheet and save it as CSV again."),
 }
 IMPORT_OUTCOME_LABELS = {
     services.ImportOutcome.ADDED: _("added"),
@@ -176,6 +178,9 @@ def topic(request: Request) -> Any:
         if form.validate():
             if services.topic_slug_taken(request.dbsession, form.slug.data, found):
                 form.add_error("slug", _("Another topic has this short name."))
+            elif found is not None and found.slug == services.EVENTS_TOPIC and form.slug.data != found.slug:
+                form.add_error("slug", _("The event registration form subscribes people to this topic by "
+                                         "this short name: it cannot change."))
             else:
                 topic = found or MailingTopic()
                 form.populate_obj(topic)

@@ -56,11 +56,12 @@ def confirm(request: Request) -> Any:
         confirmed = services.confirm(request, subscriber, services.client_address(request), utcnow())
         if confirmed:
             request.flash_message(_("Thank you! Your subscription is confirmed."))
-        if subscriber.status != SubscriberStatus.ACTIVE:  # unsubscribed since: the page says so
+        if subscriber.status != SubscriberStatus.ACTIVE:  # unsubscribed since, or expired: the page says so
             return HTTPSeeOther(request.route_path("mailing.confirm", token=request.matchdict["token"]))
         token = services.link_token(request.registry.settings["dimoskopio.secret"], "preferences", subscriber)
         return HTTPSeeOther(request.route_path("mailing.preferences", token=token))
-    return {"subscriber": subscriber, "status": subscriber.status.value}
+    expired = services.confirmation_expired(subscriber, utcnow())
+    return {"subscriber": subscriber, "status": "expired" if expired else subscriber.status.value}
 
 
 @view_config(route_name="mailing.preferences", renderer="mailing/preferences.jinja2")

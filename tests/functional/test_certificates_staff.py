@@ -169,7 +169,9 @@ def test_a_jpeg_signature_is_accepted(testapp, dbsession, attended, staff):
     ("signature.gif", image_bytes("GIF"), "Upload the signature as a PNG or JPEG image."),
     ("broken.png", image_bytes("PNG")[:40], "Upload the signature as a PNG or JPEG image."),
     ("large.png", image_bytes("PNG", (420, 320), noise=True), "The image must be at most ${size} KB."),
-], ids=["text-renamed-png", "gif", "truncated-png", "over-300-kb"])
+    # Small as a file, ten million pixels once opened: refused before it is decoded.
+    ("huge.png", image_bytes("PNG", (5000, 2000)), "Upload the signature as a PNG or JPEG image."),
+], ids=["text-renamed-png", "gif", "truncated-png", "over-300-kb", "too-many-pixels"])
 def test_a_bad_signature_file_is_refused_next_to_the_field_and_nothing_stored_is_lost(
         testapp, dbsession, attended, staff, tr, filename, content, message):
     event, _ = attended
@@ -417,10 +419,12 @@ def test_revoking_twice_is_refused_with_409_and_keeps_the_first_reason(testapp, 
     stored = dbsession.get(Certificate, certificate.id)
     assert stored.revoked_at is not None and stored.revoke_reason == "Δεν παρακολούθησε όλο το πρόγραμμα"
     page = testapp.get(f"/admin/events/{event.id}/certificates")
-    assert form_of(page, "/certificates/issue") is not None, "the attendee may now get a new certificate"
+    assert not any(form.action.endswith("/certificates/issue") for form in page.forms.values()), \
+        "a revoked certificate does not come back by itself"
+    assert form_of(page, f"/certificates/{certificate.id}/reissue") is not None, "staff may re-issue it"
 
 
-def test_reissuing_a_revoked_certificate_is_refused_with_409(testapp, dbsession, issued, tr):
+def test_a_revoked_certificate_is_re_issued_only_by_staff_and_only_once(testapp, dbsession, issued, tr):
     event, certificate = issued
     page = testapp.get(f"/admin/events/{event.id}/certificates")
     revoke = form_of(page, f"/certificates/{certificate.id}/revoke")
@@ -429,10 +433,31 @@ def test_reissuing_a_revoked_certificate_is_refused_with_409(testapp, dbsession,
     revoke.submit(status=303)
 
     reissue[f"reissue-{certificate.id}-name"] = "Άλλο Όνομα"
-    refused = reissue.submit(status=409)
+    reissue.submit(status=303)
+    refused = reissue.submit(status=409)  # the old page's button, pressed again
 
-    assert tr("This certificate has been revoked already.") in refused.html.select_one(".notice-error").text
-    assert len(certificates_of(dbsession, event)) == 2
+    assert tr("This certificate was replaced already; act on the newest one.") in refused.html.select_one(
+        ".notice-error").text
+    certificates = certificates_of(dbsession, event)
+    assert len(certificates) == 3
+    [replacement] = [row for row in certificates if row.replaces_id == certificate.id]
+    assert replacement.is_valid and replacement.recipient_name == "Άλλο Όνομα"
+    assert dbsession.get(Certificate, certificate.id).revoke_reason == "Λάθος", "the first reason stands"
+
+
+def test_a_certificate_issued_to_someone_whose_check_in_was_undone_still_lets_others_get_theirs(
+        testapp, dbsession, issued):
+    event, certificate = issued
+    dbsession.rollback()
+    registration = dbsession.get(Registration, certificate.registration_id)
+    registration.checked_in_at = None
+    add_registration(dbsession, event, email="newcomer@example.gr", checked_in_at=utcnow())
+    dbsession.commit()
+
+    page = testapp.get(f"/admin/events/{event.id}/certificates")
+    form_of(page, "/certificates/issue").submit(status=303)
+    run_pending_tasks()
+    assert "newcomer@example.gr" in {row.registration.email for row in certificates_of(dbsession, event)}
 
 
 # --- who may --------------------------------------------------------------------------------------

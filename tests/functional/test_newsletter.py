@@ -719,14 +719,18 @@ def test_subscribing_again_after_unsubscribing_and_confirming_lifts_the_unsubscr
     assert actions(dbsession) == [("unsubscribed", "one_click"), ("requested", "form"), ("confirmed", "form")]
 
 
-def test_confirming_does_not_lift_a_bounce(testapp, dbsession, outbox, topics):
+def test_confirming_lifts_a_bounce_but_not_a_spam_complaint(testapp, dbsession, outbox, topics):
+    """A confirmation pressed from the mailbox proves it works again; a complaint stays."""
     add(dbsession, Suppression(email=ADDRESS, reason=SuppressionReason.BOUNCED))
+    add(dbsession, Suppression(email="nikos@example.gr", reason=SuppressionReason.COMPLAINED))
 
     subscribe(testapp, [topics["calls"]])
-    press(testapp.get(link_in(outbox()[0], CONFIRM_PATH)))
+    subscribe(testapp, [topics["calls"]], email="nikos@example.gr")
+    for message in outbox():
+        press(testapp.get(link_in(message, CONFIRM_PATH)))
 
     assert subscriber_of(dbsession).status == SubscriberStatus.ACTIVE
-    assert suppressions(dbsession) == [(ADDRESS, "bounced")]
+    assert suppressions(dbsession) == [("nikos@example.gr", "complained")]
 
 
 def test_unsubscribing_an_address_that_bounced_keeps_the_one_suppression(app, dbsession, registry, topics):
@@ -766,6 +770,31 @@ def test_a_registrant_who_ticks_the_newsletter_box_is_asked_to_confirm_the_event
     press(testapp.get(link_in(newsletter[0], CONFIRM_PATH)))
 
     assert subscriber_of(dbsession).status == SubscriberStatus.ACTIVE
+
+
+def test_a_subscriber_who_ticks_the_box_gets_the_events_topic_without_another_confirmation(
+        testapp, dbsession, event_factory, topics):
+    add_subscriber(dbsession, [topics["weekly-digest"]])
+
+    register(testapp, event_factory(), newsletter=True)
+
+    assert templates_to(dbsession) == ["registration-confirmed"]
+    subscriber = subscriber_of(dbsession)
+    assert subscriber.topic_ids == {topics["weekly-digest"], topics["events"]}
+    [record] = history(dbsession)
+    assert (record.action, record.source) == (ConsentAction.CHANGED, ConsentSource.EVENT_REGISTRATION)
+
+
+def test_a_confirmation_link_expires_after_a_week(testapp, dbsession, registry, topics, tr):
+    subscriber = add_subscriber(dbsession, [topics["events"]], status=SubscriberStatus.PENDING,
+                                sent_minutes_ago=8 * 24 * 60)
+    path = path_for(registry, "confirm", subscriber)
+
+    page = testapp.get(path)
+    assert tr("This confirmation link has expired.") in page.text
+    testapp.post(path, {"csrf_token": csrf_token(testapp)}, status=303)
+
+    assert subscriber_of(dbsession).status == SubscriberStatus.PENDING
 
 
 def test_a_registrant_who_leaves_the_box_empty_is_not_subscribed(testapp, dbsession, event_factory):

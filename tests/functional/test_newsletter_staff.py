@@ -162,3 +162,32 @@ def test_staff_add_and_rename_topics_that_then_appear_on_the_subscribe_form(test
     form.submit(status=303)
     dbsession.rollback()
     assert dbsession.get(MailingTopic, lists["events"].id).name_el == "Εκδηλώσεις και εργαστήρια"
+
+
+def import_page(testapp, data: bytes, lists, confirm=True):
+    page = testapp.get("/admin/newsletter/import")
+    form = next(form for form in page.forms.values() if "note" in form.fields)
+    form["file"] = ("people.csv", data, "text/csv")
+    form["note"] = "Λίστα της εκδήλωσης"
+    form["confirm"] = confirm
+    for checkbox in form.fields["topics"]:
+        checkbox.checked = checkbox._value == str(lists["events"].id)
+    return form
+
+
+def test_an_import_refuses_broken_quotes_and_control_characters_and_activates_pending_people(
+        testapp, dbsession, lists, logged_in, tr):
+    logged_in(Role.STAFF)
+    broken = import_page(testapp, b'email,name\nnew@example.gr,"Broken\nother@example.gr,Name\n', lists)
+    refused = broken.submit(status=400)
+    assert tr("The file has a quotation mark that is never closed, so its rows cannot be told apart. "
+              "Correct it in your spreadsheet and save it as CSV again.") in refused.text
+
+    data = "email,name\nnul@example.gr,Bad\x00Name\nnikos@example.gr,Νίκος\n".encode()
+    report = import_page(testapp, data, lists).submit(status=200)
+    results = [cell.text for cell in report.html.select("tbody td:nth-of-type(2)")]
+    assert results == [tr("not a valid email address"), tr("added")]
+    dbsession.rollback()
+    nikos = dbsession.scalar(select(Subscriber).where(Subscriber.email == "nikos@example.gr"))
+    assert nikos.status == SubscriberStatus.ACTIVE, "the import's consent confirms a pending request"
+    assert dbsession.scalar(select(Subscriber).where(Subscriber.email == "nul@example.gr")) is None
