@@ -1,6 +1,7 @@
 """Database: declarative base, engine, per-request session joined to the transaction."""
 
 import datetime
+import enum
 import sqlite3
 from typing import Any
 
@@ -9,7 +10,7 @@ import zope.sqlalchemy
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid_retry import IRetryableError
-from sqlalchemy import DateTime, MetaData, engine_from_config, event, func
+from sqlalchemy import DateTime, Enum, MetaData, engine_from_config, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -151,3 +152,10 @@ def folded(expression: Any) -> Any:
     for accented, plain in _GREEK_FOLDS.items():
         result = func.replace(result, accented, plain)
     return result
+
+
+def enum_column_type(enum_class: type[enum.Enum], name: str) -> Enum:
+    """A string enum stored by its values (not a native database type, so adding a member needs
+    no database change)."""
+    return Enum(enum_class, name=name, native_enum=False, length=20,
+                   values_callable=lambda members: [member.value for member in members])

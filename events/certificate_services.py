@@ -56,6 +56,18 @@ def design_for(dbsession: Session, event: Event) -> CertificateDesign:
     return design
 
 
+def save_design(dbsession: Session, design: CertificateDesign, texts: dict[str, str],
+                signature: tuple[bytes, str] | None, remove_signature: bool) -> None:
+    """The staff's wording and signer; a new signature image replaces the old, or none is kept."""
+    for name, value in texts.items():
+        setattr(design, name, value.strip())
+    if remove_signature:
+        design.signature, design.signature_type = None, None
+    elif signature is not None:
+        design.signature, design.signature_type = signature
+    dbsession.add(design)
+
+
 def period_text(event: Event, locale_name: str, tz: Any) -> str:
     """The day, or the first and last day, of the event (certificates leave out the times)."""
     first = event.starts_at.astimezone(tz).date()

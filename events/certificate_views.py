@@ -100,13 +100,8 @@ def certificates(request: Request) -> Any:
     if not form.validate():
         request.response.status = 400
         return certificates_page(request, event, form=form)
-    for name in DESIGN_FIELDS:
-        setattr(design, name, (getattr(form, name).data or "").strip())
-    if form.remove_signature.data:
-        design.signature, design.signature_type = None, None
-    elif form.signature.data:
-        design.signature, design.signature_type = form.signature.data
-    request.dbsession.add(design)
+    rules.save_design(request.dbsession, design, {name: getattr(form, name).data or "" for name in DESIGN_FIELDS},
+                      signature=form.signature.data, remove_signature=bool(form.remove_signature.data))
     request.flash_message(_("The certificate design is saved. Certificates issued from now on use it."))
     return HTTPSeeOther(request.route_path("admin.event.certificates", id=event.id))
 

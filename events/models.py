@@ -10,7 +10,6 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
-from dimoskopio.db import Base, utcnow
+from dimoskopio.db import Base, enum_column_type, utcnow
 from dimoskopio.i18n import _
 
 SLUG_MAX_LENGTH = 80
@@ -39,10 +38,6 @@ URL_MAX_LENGTH = 500
 ANSWER_MAX_LENGTH = 2000
 ORGANISATION_MAX_LENGTH = 200
 
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    return Enum(enum_class, name=name, native_enum=False, length=20,
-                values_callable=lambda members: [member.value for member in members])
 
 
 class Localized:
@@ -181,9 +176,10 @@ class Event(Localized, Base):
     auto_promote: Mapped[bool] = mapped_column(default=False)
     offer_hours: Mapped[int] = mapped_column(default=24)
     hours: Mapped[decimal.Decimal | None] = mapped_column(Numeric(4, 1))
-    language: Mapped[EventLanguage] = mapped_column(_enum(EventLanguage, "event_language"),
+    language: Mapped[EventLanguage] = mapped_column(enum_column_type(EventLanguage, "event_language"),
                                                     default=EventLanguage.GREEK)
-    status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"), default=EventStatus.DRAFT)
+    status: Mapped[EventStatus] = mapped_column(enum_column_type(EventStatus, "event_status"),
+                                                default=EventStatus.DRAFT)
     # Raised whenever the time, place, title or status changes, so calendars replace their copy.
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
@@ -246,7 +242,7 @@ class Question(Localized, Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     event: Mapped[Event] = relationship(back_populates="questions")
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "question_kind"))
+    kind: Mapped[QuestionKind] = mapped_column(enum_column_type(QuestionKind, "question_kind"))
     label_el: Mapped[str] = mapped_column(String(TITLE_MAX_LENGTH))
     label_en: Mapped[str | None] = mapped_column(String(TITLE_MAX_LENGTH))
     required: Mapped[bool] = mapped_column(default=False)
@@ -339,12 +335,13 @@ class Registration(Base):
     # Indexed on its own too: "My events" finds a member's earlier registrations by email.
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), index=True)
     organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX_LENGTH), default="")
-    role: Mapped[AttendeeRole] = mapped_column(_enum(AttendeeRole, "attendee_role"), default=AttendeeRole.OTHER)
+    role: Mapped[AttendeeRole] = mapped_column(enum_column_type(AttendeeRole, "attendee_role"),
+                                               default=AttendeeRole.OTHER)
     locale: Mapped[str] = mapped_column(String(5), default="el")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, "registration_status"))
+    status: Mapped[RegistrationStatus] = mapped_column(enum_column_type(RegistrationStatus, "registration_status"))
     source: Mapped[RegistrationSource] = mapped_column(
-        _enum(RegistrationSource, "registration_source"), default=RegistrationSource.ONLINE,
+        enum_column_type(RegistrationSource, "registration_source"), default=RegistrationSource.ONLINE,
     )
     # Salts the private link's signature; drawing a new one revokes the links already sent.
     link_salt: Mapped[str] = mapped_column(String(64), unique=True)
@@ -507,7 +504,7 @@ class Certificate(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # What the QR code and the verification page carry: unguessable, and no personal data.
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind, "certificate_kind"),
+    kind: Mapped[CertificateKind] = mapped_column(enum_column_type(CertificateKind, "certificate_kind"),
                                                   default=CertificateKind.ATTENDANCE)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     event: Mapped[Event | None] = relationship(lazy="joined")

@@ -30,6 +30,12 @@ from mailing.models import (
 LANGUAGE_LABELS = {"el": _("Greek"), "en": _("English")}
 
 
+def chosen_topics(field: Any, topics: list[MailingTopic]) -> set[int]:
+    """The ids of the topics ticked in a topics field, among those offered."""
+    offered = {topic.id for topic in topics}
+    return {int(value) for value in field.data or () if value.isdigit() and int(value) in offered}
+
+
 def _choices(request: Request, form: Form, topics: list[MailingTopic]) -> None:
     locale_name = request.locale_name
     form.topics.choices = [SelectChoice(str(topic.id), topic.localized("name", locale_name)) for topic in topics]

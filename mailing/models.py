@@ -4,11 +4,11 @@ never to be mailed again."""
 import datetime
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.db import Base, utcnow
+from dimoskopio.db import Base, enum_column_type, utcnow
 from dimoskopio.i18n import _
 
 SLUG_MAX_LENGTH = 80
@@ -16,10 +16,6 @@ TOPIC_NAME_MAX_LENGTH = 120
 CONSENT_NOTE_MAX_LENGTH = 300
 TOPIC_DESCRIPTION_MAX_LENGTH = 1000
 
-
-def _enum(enum_class: type[enum.Enum], name: str) -> Enum:
-    return Enum(enum_class, name=name, native_enum=False, length=20,
-                values_callable=lambda members: [member.value for member in members])
 
 
 class MailingTopic(Base):
@@ -61,7 +57,7 @@ class Subscriber(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH), default="")
     locale: Mapped[str] = mapped_column(String(5), default="el")
-    status: Mapped[SubscriberStatus] = mapped_column(_enum(SubscriberStatus, "subscriber_status"),
+    status: Mapped[SubscriberStatus] = mapped_column(enum_column_type(SubscriberStatus, "subscriber_status"),
                                                      default=SubscriberStatus.PENDING)
     # Salts the signatures of the person's links; a new one revokes the links already sent.
     link_salt: Mapped[str] = mapped_column(String(64))
@@ -128,8 +124,8 @@ class ConsentRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
-    action: Mapped[ConsentAction] = mapped_column(_enum(ConsentAction, "consent_action"))
-    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource, "consent_source"))
+    action: Mapped[ConsentAction] = mapped_column(enum_column_type(ConsentAction, "consent_action"))
+    source: Mapped[ConsentSource] = mapped_column(enum_column_type(ConsentSource, "consent_source"))
     # The topics as they stood after this step (slugs), so that the record reads on its own.
     topics: Mapped[str] = mapped_column(Text, default="")
     ip_address: Mapped[str] = mapped_column(String(45), default="")
@@ -159,5 +155,5 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH), unique=True)
-    reason: Mapped[SuppressionReason] = mapped_column(_enum(SuppressionReason, "suppression_reason"))
+    reason: Mapped[SuppressionReason] = mapped_column(enum_column_type(SuppressionReason, "suppression_reason"))
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)

@@ -58,11 +58,23 @@ def topic_subscriber_counts(dbsession: Session) -> dict[int, int]:
         .where(Subscriber.status == SubscriberStatus.ACTIVE).group_by(Subscription.topic_id)).all())
 
 
-def topic_slug_taken(dbsession: Session, slug: str, topic: MailingTopic | None) -> bool:
+def topic_slug_refusal(dbsession: Session, topic: MailingTopic | None, slug: str) -> str | None:
+    """Why a topic may not take this short name: another has it ("taken"), or it is the events
+    list the registration form finds by its name ("fixed"); None when it may."""
+    if topic is not None and topic.slug == EVENTS_TOPIC and slug != EVENTS_TOPIC:
+        return "fixed"
     query = select(MailingTopic.id).where(MailingTopic.slug == slug)
     if topic is not None:
         query = query.where(MailingTopic.id != topic.id)
-    return dbsession.scalar(query) is not None
+    return "taken" if dbsession.scalar(query) is not None else None
+
+
+def save_topic(dbsession: Session, topic: MailingTopic, values: dict[str, Any]) -> MailingTopic:
+    for name in ("slug", "name_el", "name_en", "description_el", "description_en"):
+        setattr(topic, name, (values.get(name) or "").strip())
+    topic.position = values.get("position") or 0
+    dbsession.add(topic)
+    return topic
 
 
 def topics_by_id(dbsession: Session, ids: list[int]) -> list[MailingTopic]:

@@ -13,7 +13,7 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
 from mailing import services
-from mailing.forms import ImportForm, StaffSubscriberForm, TopicForm
+from mailing.forms import ImportForm, StaffSubscriberForm, TopicForm, chosen_topics
 from mailing.models import (
     CONSENT_ACTION_LABELS,
     CONSENT_SOURCE_LABELS,
@@ -91,9 +91,8 @@ def subscriber(request: Request) -> Any:
         return HTTPSeeOther(request.route_path("admin.mailing.subscriber", id=found.id))
     if request.method == "POST":
         if form.validate():
-            allowed = {topic.id for topic in topics}
-            chosen = {int(value) for value in form.topics.data or () if value.isdigit() and int(value) in allowed}
-            services.staff_edit(request, found, (form.name.data or "").strip(), form.language.data, chosen, now)
+            services.staff_edit(request, found, (form.name.data or "").strip(), form.language.data,
+                                chosen_topics(form.topics, topics), now)
             request.flash_message(_("Saved."))
             return HTTPSeeOther(request.route_path("admin.mailing.subscriber", id=found.id))
         request.response.status = 400
@@ -122,6 +121,10 @@ def suppressions(request: Request) -> dict[str, Any]:
             "pages": page_count(total, services.SUBSCRIBERS_PER_PAGE), "reason_labels": SUPPRESSION_REASON_LABELS}
 
 
+TOPIC_SLUG_REFUSALS = {
+    "taken": _("Another topic has this short name."),
+    "fixed": _("The event registration form subscribes people to this topic by this short name: it cannot change."),
+}
 IMPORT_ERRORS = {
     "encoding": _("The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."),
     "no_email_column": _("The first row must name the columns, one of them “email”."),
@@ -156,10 +159,8 @@ def import_subscribers(request: Request) -> dict[str, Any]:
         request.response.status = 400
         return {**context, "error": request.localizer.translate(
             _(IMPORT_ERRORS[error], mapping={"count": services.IMPORT_MAX_ROWS}))}
-    allowed = {topic.id for topic in topics}
-    chosen = {int(value) for value in form.topics.data or () if value.isdigit() and int(value) in allowed}
-    report = services.import_subscribers(request, rows, chosen, form.note.data.strip(), bool(form.confirm.data),
-                                         utcnow())
+    report = services.import_subscribers(request, rows, chosen_topics(form.topics, topics), form.note.data.strip(),
+                                         bool(form.confirm.data), utcnow())
     return {**context, "report": report, "applied": bool(form.confirm.data)}
 
 
@@ -176,17 +177,12 @@ def topic(request: Request) -> Any:
     form = TopicForm(request, obj=found)
     if request.method == "POST":
         if form.validate():
-            if services.topic_slug_taken(request.dbsession, form.slug.data, found):
-                form.add_error("slug", _("Another topic has this short name."))
-            elif found is not None and found.slug == services.EVENTS_TOPIC and form.slug.data != found.slug:
-                form.add_error("slug", _("The event registration form subscribes people to this topic by "
-                                         "this short name: it cannot change."))
-            else:
-                topic = found or MailingTopic()
-                form.populate_obj(topic)
-                topic.position = form.position.data or 0
-                request.dbsession.add(topic)
+            refusal = services.topic_slug_refusal(request.dbsession, found, form.slug.data)
+            if refusal is None:
+                values = {field.name: field.data for field in form}
+                services.save_topic(request.dbsession, found or MailingTopic(), values)
                 request.flash_message(_("Saved."))
                 return HTTPSeeOther(request.route_path("admin.mailing.topics"))
+            form.add_error("slug", TOPIC_SLUG_REFUSALS[refusal])
         request.response.status = 400
     return {"form": form, "topic": found}

@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from mailing import services
-from mailing.forms import PreferencesForm, SubscribeForm
+from mailing.forms import PreferencesForm, SubscribeForm, chosen_topics
 from mailing.models import ConsentSource, Subscriber, SubscriberStatus
 
 INVALID_LINK = _("This link is not valid. Check that you copied all of it from the email.")
@@ -23,10 +23,6 @@ def _subscriber(request: Request, purpose: str) -> Subscriber:
     return subscriber
 
 
-def _chosen_topics(form: Any, allowed: set[int]) -> set[int]:
-    return {int(value) for value in form.topics.data or () if value.isdigit() and int(value) in allowed}
-
-
 @view_config(route_name="mailing.index", renderer="mailing/index.jinja2")
 def index(request: Request) -> Any:
     topics = services.topics(request.dbsession)
@@ -35,7 +31,7 @@ def index(request: Request) -> Any:
         if form.validate():
             services.request_subscription(
                 request, form.email.data, (form.name.data or "").strip(), form.language.data,
-                _chosen_topics(form, {topic.id for topic in topics}), ConsentSource.FORM,
+                chosen_topics(form.topics, topics), ConsentSource.FORM,
                 services.client_address(request), utcnow(),
             )
             return HTTPSeeOther(request.route_path("mailing.subscribed"))
@@ -77,7 +73,7 @@ def preferences(request: Request) -> Any:
         form.topics.data = [str(topic_id) for topic_id in sorted(subscriber.topic_ids)]
         form.language.data = subscriber.locale
     elif form.validate():
-        services.change_preferences(request, subscriber, _chosen_topics(form, {topic.id for topic in topics}),
+        services.change_preferences(request, subscriber, chosen_topics(form.topics, topics),
                                     form.language.data, services.client_address(request), utcnow())
         unsubscribed = subscriber.status == SubscriberStatus.UNSUBSCRIBED
         request.flash_message(_("You are unsubscribed. We will not email you again.") if unsubscribed
