@@ -159,3 +159,11 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> Enum:
     no database change)."""
     return Enum(enum_class, name=name, native_enum=False, length=20,
                    values_callable=lambda members: [member.value for member in members])
+
+
+class Localized:
+    """Text kept in Greek and optionally English; readers get their language, else the Greek."""
+
+    def localized(self, field: str, locale_name: str) -> str:
+        value = getattr(self, f"{field}_{locale_name}", None) if locale_name != "el" else None
+        return value or getattr(self, f"{field}_el")

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
-from dimoskopio.db import Base, enum_column_type, utcnow
+from dimoskopio.db import Base, Localized, enum_column_type, utcnow
 from dimoskopio.i18n import _
 
 SLUG_MAX_LENGTH = 80
@@ -38,14 +38,6 @@ URL_MAX_LENGTH = 500
 ANSWER_MAX_LENGTH = 2000
 ORGANISATION_MAX_LENGTH = 200
 
-
-
-class Localized:
-    """Text kept in Greek and optionally English; readers get their language, else the Greek."""
-
-    def localized(self, field: str, locale_name: str) -> str:
-        value = getattr(self, f"{field}_{locale_name}", None) if locale_name != "el" else None
-        return value or getattr(self, f"{field}_el")
 
 
 class Category(Localized, Base):

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.db import Base, enum_column_type, utcnow
+from dimoskopio.db import Base, Localized, enum_column_type, utcnow
 from dimoskopio.i18n import _
 
 SLUG_MAX_LENGTH = 80
@@ -18,7 +18,7 @@ TOPIC_DESCRIPTION_MAX_LENGTH = 1000
 
 
 
-class MailingTopic(Base):
+class MailingTopic(Localized, Base):
     """A list people subscribe to ("Events", "Calls for applications", "Weekly digest"...)."""
 
     __tablename__ = "mailing_topics"
@@ -30,10 +30,6 @@ class MailingTopic(Base):
     description_el: Mapped[str] = mapped_column(Text, default="")
     description_en: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
-
-    def localized(self, field: str, locale_name: str) -> str:
-        value = getattr(self, f"{field}_{locale_name}", None) if locale_name != "el" else None
-        return value or getattr(self, f"{field}_el")
 
 
 class SubscriberStatus(enum.StrEnum):
