@@ -15,5 +15,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.mailing.import", "/admin/newsletter/import")
     config.add_route("admin.mailing.subscriber", "/admin/newsletter/subscribers/{id}")
     config.add_route("admin.mailing.suppressions", "/admin/newsletter/suppressions")
+    config.add_route("admin.mailing.suppression_lift", "/admin/newsletter/suppressions/{id}/lift")
     config.add_route("admin.mailing.topics", "/admin/newsletter/topics")
     config.add_route("admin.mailing.topic", "/admin/newsletter/topics/{id:new|\\d+}")

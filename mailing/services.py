@@ -475,3 +475,9 @@ def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]],
 def _record_import(request: Request, subscriber: Subscriber, note: str, now: datetime.datetime) -> None:
     _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, ConsentSource.IMPORT,
             client_address(request), request.registry.settings["events.privacy_notice_version"], now, note)
+
+
+def lift_suppression(dbsession: Session, suppression: Suppression) -> None:
+    """Staff take an address off the list (a complaint made by mistake, a mailbox fixed). The
+    person is not subscribed by it: they subscribe and confirm themselves."""
+    dbsession.delete(suppression)

@@ -23,6 +23,7 @@ from mailing.models import (
     MailingTopic,
     Subscriber,
     SubscriberStatus,
+    Suppression,
 )
 
 MANAGE = Permission.MAILING_MANAGE
@@ -186,3 +187,13 @@ def topic(request: Request) -> Any:
             form.add_error("slug", TOPIC_SLUG_REFUSALS[refusal])
         request.response.status = 400
     return {"form": form, "topic": found}
+
+
+@view_config(route_name="admin.mailing.suppression_lift", request_method="POST", permission=MANAGE)
+def lift_suppression(request: Request) -> Response:
+    found = object_or_404(request, Suppression, request.matchdict["id"])
+    services.lift_suppression(request.dbsession, found)
+    request.flash_message(request.localizer.translate(_(
+        "${email} is off the suppression list. Campaigns still reach it only if the person subscribes and confirms.",
+        mapping={"email": found.email})))
+    return HTTPSeeOther(request.route_path("admin.mailing.suppressions"))

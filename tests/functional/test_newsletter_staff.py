@@ -19,6 +19,7 @@ from mailing.models import (
     Suppression,
     SuppressionReason,
 )
+from tests.functional.conftest import csrf_token
 
 
 @pytest.fixture
@@ -93,6 +94,7 @@ def test_members_cannot_reach_the_newsletter_screens(testapp, lists, logged_in):
     for path in ("/admin/newsletter/subscribers", "/admin/newsletter/subscribers.csv",
                  f"/admin/newsletter/subscribers/{lists['eleni@example.gr'].id}", "/admin/newsletter/suppressions"):
         testapp.get(path, status=403)
+    testapp.post("/admin/newsletter/suppressions/1/lift", {"csrf_token": csrf_token(testapp)}, status=403)
 
 
 def test_importing_a_csv_checks_every_row_first_then_adds_only_who_may_be_added(testapp, dbsession, lists,
@@ -191,3 +193,15 @@ def test_an_import_refuses_broken_quotes_and_control_characters_and_activates_pe
     nikos = dbsession.scalar(select(Subscriber).where(Subscriber.email == "nikos@example.gr"))
     assert nikos.status == SubscriberStatus.ACTIVE, "the import's consent confirms a pending request"
     assert dbsession.scalar(select(Subscriber).where(Subscriber.email == "nul@example.gr")) is None
+
+
+def test_staff_take_an_address_off_the_suppression_list(testapp, dbsession, lists, logged_in):
+    logged_in(Role.STAFF)
+    page = testapp.get("/admin/newsletter/suppressions")
+    [form] = [form for form in page.forms.values() if form.action.endswith("/lift")]
+    form.submit(status=303)
+
+    dbsession.rollback()
+    assert dbsession.scalars(select(Suppression)).all() == []
+    maria = dbsession.scalar(select(Subscriber).where(Subscriber.email == "maria@example.gr"))
+    assert maria.status == SubscriberStatus.UNSUBSCRIBED, "lifting subscribes nobody"
