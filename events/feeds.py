@@ -7,10 +7,8 @@ built from and the local day (its window starts 90 days back), so a cached feed 
 after an edit, and every app server shares it.
 """
 
-import base64
 import datetime
 import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from dimoskopio.accounts.models import User
 from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, centre_name, localizer_for
+from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
 from events.calendar import PRODID, add_timezone, centre_organizer, event_vevent, registration_vevent, serialize
 from events.models import (
     CalendarChange,
@@ -269,9 +268,7 @@ def _store(dbsession: Session, built: CalendarFeed) -> None:
 
 
 def _key_signature(secret: str, key: CalendarKey) -> str:
-    message = f"calendar:{key.id}:{key.email}:{key.salt}".encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode()
+    return row_signature(secret, "calendar", key.id, key.email, key.salt)
 
 
 def find_calendar_key(dbsession: Session, email: str) -> CalendarKey | None:
@@ -294,16 +291,16 @@ def calendar_key(dbsession: Session, email: str) -> CalendarKey:
 
 
 def personal_feed_token(secret: str, key: CalendarKey) -> str:
-    return f"{key.id}-{_key_signature(secret, key)}"
+    return row_token(key.id, _key_signature(secret, key))
 
 
 def key_for_token(dbsession: Session, secret: str, token: str) -> CalendarKey | None:
     """The key a personal feed token names, or None for a tampered or revoked one."""
-    raw_id, _, signature = token.partition("-")
-    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 9 and signature.isascii() and signature):
+    parsed = read_row_token(token)
+    if parsed is None:
         return None
-    key = dbsession.get(CalendarKey, int(raw_id))
-    if key is None or not hmac.compare_digest(signature, _key_signature(secret, key)):
+    key = dbsession.get(CalendarKey, parsed[0])
+    if key is None or not signatures_match(parsed[1], _key_signature(secret, key)):
         return None
     return key
 

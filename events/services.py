@@ -9,8 +9,6 @@ and the registration under the lock.
 import base64
 import calendar
 import datetime
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -30,7 +28,8 @@ from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import fold_text, folded
 from dimoskopio.i18n import transliterate
 from dimoskopio.mail import send_email
-from dimoskopio.web import MAX_ID, page_count
+from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
+from dimoskopio.web import page_count
 from events.models import (
     ACTIVE_STATUSES,
     SEAT_HOLDING,
@@ -261,14 +260,12 @@ def registration_state(event: Event, now: datetime.datetime) -> str:
 
 
 def _signature(secret: str, purpose: str, registration: Registration) -> str:
-    message = f"{purpose}:{registration.id}:{registration.link_salt}".encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
+    return row_signature(secret, purpose, registration.id, registration.link_salt)
 
 
 def manage_token(secret: str, registration: Registration) -> str:
     """The private management link's token: the registration id and its signature."""
-    return f"{registration.id}-{_signature(secret, 'manage', registration)}"
+    return row_token(registration.id, _signature(secret, "manage", registration))
 
 
 # A private link works until this long after its event (for the certificate and feedback).
@@ -279,16 +276,11 @@ def registration_for_token(dbsession: Session, secret: str, token: str,
                            now: datetime.datetime | None = None) -> Registration | None:
     """The registration a management token names, or None for a tampered, revoked or expired
     token."""
-    raw_id, _, signature = token.partition("-")
-    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
+    parsed = read_row_token(token)
+    if parsed is None:
         return None
-    # compare_digest refuses non-ASCII text with an error, not a mismatch.
-    if not (signature and signature.isascii()):
-        return None
-    registration = dbsession.get(Registration, int(raw_id))
-    if registration is None:
-        return None
-    if not hmac.compare_digest(signature, _signature(secret, "manage", registration)):
+    registration = dbsession.get(Registration, parsed[0])
+    if registration is None or not signatures_match(parsed[1], _signature(secret, "manage", registration)):
         return None
     if registration.event.ends_at + LINK_LIFETIME_AFTER_EVENT < (now or datetime.datetime.now(datetime.UTC)):
         return None

@@ -5,12 +5,9 @@ Nothing but the confirmation is sent to an address until its owner confirms; eve
 recorded with its source, IP address and privacy notice version.
 """
 
-import base64
 import csv
 import datetime
 import enum
-import hashlib
-import hmac
 import io
 import secrets
 from collections.abc import Iterator
@@ -26,7 +23,7 @@ from dimoskopio.accounts.models import NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
 from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.mail import send_email
-from dimoskopio.web import MAX_ID
+from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
 from mailing.models import (
     ConsentAction,
     ConsentRecord,
@@ -88,23 +85,20 @@ def topics_by_id(dbsession: Session, ids: list[int]) -> list[MailingTopic]:
 
 
 def _signature(secret: str, purpose: str, subscriber: Subscriber) -> str:
-    message = f"newsletter:{purpose}:{subscriber.id}:{subscriber.email}:{subscriber.link_salt}".encode()
-    return base64.urlsafe_b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()[:18]).decode()
+    return row_signature(secret, "newsletter", purpose, subscriber.id, subscriber.email, subscriber.link_salt)
 
 
 def link_token(secret: str, purpose: str, subscriber: Subscriber) -> str:
-    return f"{subscriber.id}-{_signature(secret, purpose, subscriber)}"
+    return row_token(subscriber.id, _signature(secret, purpose, subscriber))
 
 
 def subscriber_for_token(dbsession: Session, secret: str, purpose: str, token: str) -> Subscriber | None:
     """The subscriber a link names, or None for a tampered or revoked one."""
-    raw_id, _, signature = token.partition("-")
-    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
+    parsed = read_row_token(token)
+    if parsed is None:
         return None
-    if not (signature and signature.isascii()):
-        return None
-    subscriber = dbsession.get(Subscriber, int(raw_id))
-    if subscriber is None or not hmac.compare_digest(signature, _signature(secret, purpose, subscriber)):
+    subscriber = dbsession.get(Subscriber, parsed[0])
+    if subscriber is None or not signatures_match(parsed[1], _signature(secret, purpose, subscriber)):
         return None
     return subscriber
 
