@@ -84,9 +84,10 @@ def _naive_pages(app: Any, event_id: int) -> list[str]:
         renderer = Renderer()
         documents = []
         for registration in registrations:
-            page = certificate_services.certificate_page(
-                request, event, design, locale_name=registration.locale, name=registration.name,
-                number=f"2026-{registration.id:06d}", code=secrets.token_urlsafe(16), issued_at=utcnow())
+            [page] = certificate_services.certificate_pages(
+                request, event, design, registration.locale, utcnow(),
+                [certificate_services.Holder(registration.name, f"2026-{registration.id:06d}",
+                                             secrets.token_urlsafe(16))])
             background = renderer.html("background.html", page.locale, page=page, signature=None, title=page.heading)
             person = renderer.html("people.html", page.locale, title=page.heading,
                                    pages=[{**asdict(page), "name_size": name_size(page.recipient_name)}])

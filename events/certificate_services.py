@@ -3,7 +3,7 @@ in the background, revoking and re-issuing, and checking one by its code."""
 
 import datetime
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from babel import dates as babel_dates
@@ -92,20 +92,28 @@ def place_for_certificate(event: Event, locale_name: str) -> str:
     return ""
 
 
-def certificate_page(request: Request, event: Event, design: CertificateDesign, *, locale_name: str,
-                     name: str, number: str, code: str, issued_at: datetime.datetime) -> CertificatePage:
-    """What one certificate says, in its holder's language, as plain data for the template."""
+@dataclass(frozen=True)
+class Holder:
+    """Whom one certificate names, and how it is found again."""
+
+    name: str
+    number: str
+    code: str
+
+
+def certificate_pages(request: Request, event: Event, design: CertificateDesign, locale_name: str,
+                      issued_at: datetime.datetime, holders: list[Holder]) -> list[CertificatePage]:
+    """What each certificate says, in one language, as plain data for the template. The event's
+    part is worked out once for them all."""
     localizer = localizer_for(locale_name)
     tz = local_timezone(request)
-    heading = getattr(design, f"heading_{locale_name}") or localizer.translate(DEFAULT_HEADING)
-    statement = getattr(design, f"statement_{locale_name}") or localizer.translate(DEFAULT_STATEMENT)
-    return CertificatePage(
+    shared = CertificatePage(
         locale=locale_name,
-        number=number,
-        verify_url=request.public_url("certificates.verify", code=code),
-        recipient_name=name,
-        heading=heading,
-        statement=statement,
+        number="",
+        verify_url="",
+        recipient_name="",
+        heading=getattr(design, f"heading_{locale_name}") or localizer.translate(DEFAULT_HEADING),
+        statement=getattr(design, f"statement_{locale_name}") or localizer.translate(DEFAULT_STATEMENT),
         title=event.localized("title", locale_name),
         period=period_text(event, locale_name, tz),
         hours=hours_text(event, locale_name),
@@ -115,13 +123,15 @@ def certificate_page(request: Request, event: Event, design: CertificateDesign, 
         issued_on=format_date(issued_at, locale_name, tz),
         centre=centre_name(request.registry.settings, localizer),
     )
+    return [replace(shared, recipient_name=holder.name, number=holder.number,
+                    verify_url=request.public_url("certificates.verify", code=holder.code)) for holder in holders]
 
 
 def preview_pdf(request: Request, event: Event, design: CertificateDesign, locale_name: str,
                 now: datetime.datetime) -> bytes:
     """The certificate as a sample attendee would get it, before any is issued."""
-    page = certificate_page(request, event, design, locale_name=locale_name, name=SAMPLE_NAME[locale_name],
-                            number=f"{now.year}-000000", code="preview", issued_at=now)
+    [page] = certificate_pages(request, event, design, locale_name, now,
+                               [Holder(SAMPLE_NAME[locale_name], f"{now.year}-000000", "preview")])
     [pdf] = renderer().certificates([page], signature_data_uri(design.signature, design.signature_type))
     return pdf
 
@@ -215,6 +225,9 @@ def issue(request: Request, event: Event, registrations: list[Registration], now
     are the printed numbers), then every PDF comes out of one laid-out document per language."""
     dbsession = request.dbsession
     design = design_for(dbsession, event)
+    tz = local_timezone(request)
+    periods = {locale_name: period_text(event, locale_name, tz)
+               for locale_name in {registration.locale for registration in registrations}}
     certificates = []
     for registration in registrations:
         certificate = Certificate(
@@ -224,7 +237,7 @@ def issue(request: Request, event: Event, registrations: list[Registration], now
             registration_id=registration.id,
             recipient_name=(names or {}).get(registration.id, registration.name),
             title=event.localized("title", registration.locale),
-            period=period_text(event, registration.locale, local_timezone(request)),
+            period=periods[registration.locale],
             locale=registration.locale,
             pdf=b"",
             issued_at=now,
@@ -234,13 +247,10 @@ def issue(request: Request, event: Event, registrations: list[Registration], now
         certificates.append(certificate)
     dbsession.flush()
     signature = signature_data_uri(design.signature, design.signature_type)
-    for locale_name in sorted({certificate.locale for certificate in certificates}):
+    for locale_name in sorted(periods):
         group = [certificate for certificate in certificates if certificate.locale == locale_name]
-        pages = [
-            certificate_page(request, event, design, locale_name=locale_name, name=certificate.recipient_name,
-                             number=certificate.number, code=certificate.code, issued_at=now)
-            for certificate in group
-        ]
+        pages = certificate_pages(request, event, design, locale_name, now, [
+            Holder(certificate.recipient_name, certificate.number, certificate.code) for certificate in group])
         for certificate, pdf in zip(group, renderer().certificates(pages, signature), strict=True):
             certificate.pdf = pdf
     return certificates
