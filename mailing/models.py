@@ -120,6 +120,7 @@ class ConsentRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    subscriber: Mapped[Subscriber] = relationship()
     action: Mapped[ConsentAction] = mapped_column(enum_column_type(ConsentAction, "consent_action"))
     source: Mapped[ConsentSource] = mapped_column(enum_column_type(ConsentSource, "consent_source"))
     # The topics as they stood after this step (slugs), so that the record reads on its own.

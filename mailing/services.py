@@ -118,13 +118,20 @@ def links(request: Request, subscriber: Subscriber) -> dict[str, str]:
 # --- consent ----------------------------------------------------------------------------------
 
 
-def _record(dbsession: Session, subscriber: Subscriber, action: ConsentAction, source: ConsentSource,
-            ip_address: str, notice_version: str, now: datetime.datetime, note: str = "") -> None:
-    dbsession.flush()
-    slugs = sorted(topic.slug for topic in topics_by_id(dbsession, sorted(subscriber.topic_ids)))
-    dbsession.add(ConsentRecord(subscriber_id=subscriber.id, action=action, source=source, topics=" ".join(slugs),
-                                ip_address=ip_address[:45], notice_version=notice_version, note=note,
-                                created_at=now))
+def topic_slugs(dbsession: Session) -> dict[int, str]:
+    return dict(dbsession.execute(select(MailingTopic.id, MailingTopic.slug)).all())
+
+
+def _record(request: Request, subscriber: Subscriber, action: ConsentAction, source: ConsentSource,
+            ip_address: str, now: datetime.datetime, note: str = "", slugs: dict[int, str] | None = None) -> None:
+    """A step of the person's consent, under the current privacy notice, with their topics as
+    they stand after it. `slugs` (topic id to short name) saves a query per row in an import."""
+    slugs = slugs if slugs is not None else topic_slugs(request.dbsession)
+    request.dbsession.add(ConsentRecord(
+        subscriber=subscriber, action=action, source=source, ip_address=ip_address[:45],
+        topics=" ".join(sorted(slugs[topic_id] for topic_id in subscriber.topic_ids if topic_id in slugs)),
+        notice_version=request.registry.settings["events.privacy_notice_version"], note=note, created_at=now,
+    ))
 
 
 def consent_history(dbsession: Session, subscriber_id: int) -> list[ConsentRecord]:
@@ -149,7 +156,6 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
     to confirm. An address already subscribed gets a note with its preferences link instead, so
     that the form says the same whoever's address is typed into it."""
     dbsession = request.dbsession
-    settings = request.registry.settings
     subscriber = _find(dbsession, email)
     if subscriber is None:
         subscriber = Subscriber(email=normalize_email(email), name=name, locale=locale_name,
@@ -173,8 +179,7 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
     # Links in earlier confirmations would confirm what they listed, not this: they stop working.
     subscriber.link_salt = secrets.token_hex(32)
     _set_topics(subscriber, topic_ids, now)
-    _record(dbsession, subscriber, ConsentAction.REQUESTED, source, ip_address,
-            settings["events.privacy_notice_version"], now)
+    _record(request, subscriber, ConsentAction.REQUESTED, source, ip_address, now)
     _send(request, subscriber, "newsletter-confirm", now)
     return subscriber
 
@@ -220,8 +225,7 @@ def confirm(request: Request, subscriber: Subscriber, ip_address: str, now: date
         select(ConsentRecord.source).where(ConsentRecord.subscriber_id == subscriber.id,
                                            ConsentRecord.action == ConsentAction.REQUESTED)
         .order_by(ConsentRecord.id.desc()).limit(1))
-    _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, asked or ConsentSource.FORM, ip_address,
-            request.registry.settings["events.privacy_notice_version"], now)
+    _record(request, subscriber, ConsentAction.CONFIRMED, asked or ConsentSource.FORM, ip_address, now)
     return True
 
 
@@ -236,8 +240,7 @@ def change_preferences(request: Request, subscriber: Subscriber, topic_ids: set[
         return
     subscriber.locale = locale_name
     _set_topics(subscriber, topic_ids, now)
-    _record(request.dbsession, subscriber, ConsentAction.CHANGED, ConsentSource.PREFERENCES, ip_address,
-            request.registry.settings["events.privacy_notice_version"], now)
+    _record(request, subscriber, ConsentAction.CHANGED, ConsentSource.PREFERENCES, ip_address, now)
 
 
 def unsubscribe(request: Request, subscriber: Subscriber, source: ConsentSource, ip_address: str,
@@ -250,8 +253,7 @@ def unsubscribe(request: Request, subscriber: Subscriber, source: ConsentSource,
     subscriber.unsubscribed_at = now
     _set_topics(subscriber, set(), now)
     suppress(request.dbsession, subscriber.email, SuppressionReason.UNSUBSCRIBED, now)
-    _record(request.dbsession, subscriber, ConsentAction.UNSUBSCRIBED, source, ip_address,
-            request.registry.settings["events.privacy_notice_version"], now)
+    _record(request, subscriber, ConsentAction.UNSUBSCRIBED, source, ip_address, now)
     return True
 
 
@@ -281,8 +283,7 @@ def subscribe_from_registration(request: Request, email: str, name: str, locale_
         # Confirmed already: the box adds the events list, and the record says where from.
         if topic.id not in subscriber.topic_ids:
             _set_topics(subscriber, subscriber.topic_ids | {topic.id}, now)
-            _record(request.dbsession, subscriber, ConsentAction.CHANGED, ConsentSource.EVENT_REGISTRATION,
-                    ip_address, request.registry.settings["events.privacy_notice_version"], now)
+            _record(request, subscriber, ConsentAction.CHANGED, ConsentSource.EVENT_REGISTRATION, ip_address, now)
         return subscriber
     return request_subscription(request, email, name, locale_name, {topic.id}, ConsentSource.EVENT_REGISTRATION,
                                 ip_address, now)
@@ -431,6 +432,8 @@ def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]],
     dbsession = request.dbsession
     suppressed = set(dbsession.scalars(select(Suppression.email)))
     existing = {subscriber.email: subscriber for subscriber in dbsession.scalars(select(Subscriber))}
+    slugs = topic_slugs(dbsession)
+    address = client_address(request)
     seen: set[str] = set()
     lines = []
     for number, row in rows:
@@ -446,7 +449,7 @@ def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]],
             outcome = ImportOutcome.UNCHANGED if topic_ids <= subscriber.topic_ids else ImportOutcome.TOPICS_ADDED
             if apply and outcome == ImportOutcome.TOPICS_ADDED:
                 _set_topics(subscriber, subscriber.topic_ids | topic_ids, now)
-                _record_import(request, subscriber, note, now)
+                _record(request, subscriber, ConsentAction.CONFIRMED, ConsentSource.IMPORT, address, now, note, slugs)
         else:
             outcome = ImportOutcome.ADDED
             if apply:
@@ -460,15 +463,12 @@ def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]],
                 subscriber.unsubscribed_at = None
                 dbsession.add(subscriber)
                 _set_topics(subscriber, topic_ids, now)
-                _record_import(request, subscriber, note, now)
+                _record(request, subscriber, ConsentAction.CONFIRMED, ConsentSource.IMPORT, address, now, note, slugs)
         seen.add(email)
         lines.append(ImportLine(number, email or row.get("email", ""), outcome))
     return ImportReport(lines)
 
 
-def _record_import(request: Request, subscriber: Subscriber, note: str, now: datetime.datetime) -> None:
-    _record(request.dbsession, subscriber, ConsentAction.CONFIRMED, ConsentSource.IMPORT,
-            client_address(request), request.registry.settings["events.privacy_notice_version"], now, note)
 
 
 def lift_suppression(dbsession: Session, suppression: Suppression) -> None:
