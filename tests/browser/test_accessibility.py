@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.db import utcnow
@@ -308,7 +308,6 @@ def test_newsletter_pages(page, axe, live_server, dbsession, user_factory, app, 
     """The subscribe form with its errors, the signed pages a subscriber reaches from an email,
     and the staff's newsletter screens."""
     dbsession.rollback()
-    dbsession.execute(delete(MailingTopic))
     events = MailingTopic(slug="events", name_el="Εκδηλώσεις", name_en="Events", position=1)
     dbsession.add(events)
     dbsession.flush()

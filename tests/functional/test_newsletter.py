@@ -53,10 +53,8 @@ INSERTED = ["events", "calls", "weekly-digest"]
 
 @pytest.fixture(autouse=True)
 def topics(dbsession: Session) -> dict[str, int]:
-    """The centre's topics, by slug -> id. The migration's own rows survive only the session's
-    first test (every table is emptied after each test), so each test gets these."""
+    """The centre's topics, by slug -> id (every test starts with empty tables)."""
     dbsession.rollback()
-    dbsession.execute(delete(MailingTopic))
     positions = {slug: position for position, slug in enumerate(TOPICS, start=1)}
     rows = {slug: MailingTopic(slug=slug, name_el=TOPICS[slug][0], name_en=TOPICS[slug][1], position=positions[slug],
                                description_el=f"Περιγραφή: {TOPICS[slug][0]}",
