@@ -15,6 +15,7 @@ ENVIRONMENT_OVERRIDES = {
     "SENDGRID_HOST": "sendgrid.host",
     "HUEY_REDIS_URL": "huey.redis_url",
     "MAIL_BACKEND": "mail.backend",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY": "sendgrid.webhook_public_key",
 }
 
 DEFAULTS = {
@@ -30,6 +31,9 @@ DEFAULTS = {
     "sendgrid.api_key": "",
     "sendgrid.sandbox": "false",
     "sendgrid.timeout": "10",
+    "sendgrid.webhook_public_key": "",
+    "mailing.batch_size": "1000",
+    "mailing.messages_per_second": "0",
     "huey.redis_url": "",
     "huey.workers": "2",
     "accounts.max_failed_logins": "5",
@@ -67,6 +71,9 @@ def normalize_settings(settings: dict[str, Any]) -> dict[str, Any]:
     settings["dimoskopio.secure_cookies"] = settings["dimoskopio.base_url"].startswith("https://")
     settings["sendgrid.sandbox"] = asbool(settings["sendgrid.sandbox"])
     settings["sendgrid.timeout"] = float(settings["sendgrid.timeout"])
+    # SendGrid takes at most a thousand personalizations in one request.
+    settings["mailing.batch_size"] = max(1, min(int(settings["mailing.batch_size"]), 1000))
+    settings["mailing.messages_per_second"] = float(settings["mailing.messages_per_second"])
     settings["huey.workers"] = int(settings["huey.workers"])
     settings["accounts.max_failed_logins"] = int(settings["accounts.max_failed_logins"])
     settings["accounts.lockout_minutes"] = int(settings["accounts.lockout_minutes"])

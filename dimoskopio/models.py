@@ -18,7 +18,20 @@ from events.models import (
     Topic,
     Venue,
 )
-from mailing.models import ConsentRecord, MailingTopic, Subscriber, Subscription, Suppression
+from mailing.models import (
+    Campaign,
+    CampaignBatch,
+    CampaignRecipient,
+    CampaignSegment,
+    CampaignTopic,
+    ConsentRecord,
+    DeliveryEvent,
+    MailingSettings,
+    MailingTopic,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 
 metadata = Base.metadata
 
@@ -27,12 +40,19 @@ __all__ = [
     "CalendarEntry",
     "CalendarFeed",
     "CalendarKey",
+    "Campaign",
+    "CampaignBatch",
+    "CampaignRecipient",
+    "CampaignSegment",
+    "CampaignTopic",
     "Category",
     "ConsentRecord",
+    "DeliveryEvent",
     "Event",
     "EventNotice",
     "Feedback",
     "LoginSession",
+    "MailingSettings",
     "MailingTopic",
     "OutboxMessage",
     "Question",

@@ -4,6 +4,7 @@ DIMOSKOPIO_TEST_DB=sqlite|postgresql chooses the database; `make test` runs the 
 With CI=true nothing may be skipped for want of PostgreSQL, Redis or Chromium.
 """
 
+import contextlib
 import datetime
 import email
 import email.policy
@@ -27,9 +28,11 @@ from dimoskopio.accounts import services as account_services
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.cli import migrate
 from dimoskopio.db import get_tm_session, utcnow
+from dimoskopio.mail.services import IMailer, SendGridMailer
 from dimoskopio.models import metadata
 from dimoskopio.tasks import configure_huey, huey, run_pending_tasks
 from events.models import Event, EventStatus
+from tests.sendgrid_server import SendGridServer, WebhookSigner
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -189,6 +192,37 @@ def testapp(app: Any) -> webtest.TestApp:
 @pytest.fixture
 def run_tasks() -> Any:
     return run_pending_tasks
+
+
+@contextlib.contextmanager
+def mailer_in_use(registry: Any, mailer: Any) -> Iterator[Any]:
+    """Deliver through `mailer` for the duration (the app's mailer is a registry utility)."""
+    original = registry.getUtility(IMailer)
+    registry.registerUtility(mailer, IMailer)
+    try:
+        yield mailer
+    finally:
+        registry.registerUtility(original, IMailer)
+
+
+@pytest.fixture
+def sendgrid(registry: Any) -> Iterator[SendGridServer]:
+    """A local SendGrid the app's mail goes to for the test."""
+    server = SendGridServer().start()
+    with mailer_in_use(registry, SendGridMailer(api_key="SG.test-key", host=server.url, timeout=2.0)):
+        yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook_signer(registry: Any) -> Iterator[WebhookSigner]:
+    """Signs Event Webhook calls with a fresh key that the app is told to trust for the test."""
+    signer = WebhookSigner()
+    settings = registry.settings
+    original = settings["sendgrid.webhook_public_key"]
+    settings["sendgrid.webhook_public_key"] = signer.public_key
+    yield signer
+    settings["sendgrid.webhook_public_key"] = original
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ import base64
 import datetime
 import email.policy
 import email.utils
+import http.client
 import logging
 import os
 import tempfile
+import time
 import urllib.error
+import uuid
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -50,17 +53,55 @@ SWEEP_GRACE = datetime.timedelta(minutes=5)
 
 
 class MailDeliveryError(Exception):
-    """Delivery failed; `transient` tells whether trying again later may succeed."""
+    """Delivery failed; `transient` tells whether trying again later may succeed, `uncertain`
+    that the request reached the provider but its answer never came back (it may have taken it)."""
 
-    def __init__(self, message: str, transient: bool, retry_after: int | None = None) -> None:
+    def __init__(self, message: str, transient: bool, retry_after: int | None = None,
+                 uncertain: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after = retry_after
+        self.uncertain = uncertain
+
+
+@dataclass(frozen=True)
+class BatchRecipient:
+    """One person of a batch: their address, the values of the merge fields, their own headers
+    (List-Unsubscribe...) and the ids the provider's events will carry back."""
+
+    email: str
+    name: str
+    substitutions: dict[str, str]
+    headers: dict[str, str]
+    custom_args: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BatchMessage:
+    """One message for many people: the same content, each recipient with their own merge data."""
+
+    sender: str
+    subject: str
+    text: str
+    html: str
+    categories: list[str]
+    custom_args: dict[str, str]
+    recipients: list[BatchRecipient]
+
+
+def personalize(template: str, substitutions: dict[str, str]) -> str:
+    """What the provider does with each recipient's substitutions."""
+    for key, value in substitutions.items():
+        template = template.replace(key, value)
+    return template
 
 
 class IMailer(Interface):
     def send(message: OutboxMessage) -> str | None:  # noqa: N805 - zope.interface style
         """Hand the message to the transport; return its provider id or raise MailDeliveryError."""
+
+    def send_batch(batch: BatchMessage) -> str | None:  # noqa: N805 - zope.interface style
+        """Hand one message for many recipients to the transport in one request."""
 
 
 # Python folds a long non-ASCII header into several encoded words and drops the space between
@@ -113,6 +154,29 @@ class FileMailer:
             raise MailDeliveryError(f"cannot write {self.directory}: {error}", transient=True) from error
         return target.name
 
+    def send_batch(self, batch: BatchMessage) -> str | None:
+        batch_id = uuid.uuid4().hex
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for number, recipient in enumerate(batch.recipients):
+                mime = EmailMessage(policy=MIME_POLICY)
+                mime["From"] = batch.sender
+                mime["To"] = str(Address(display_name=recipient.name, addr_spec=recipient.email))
+                mime["Subject"] = personalize(batch.subject, recipient.substitutions)
+                mime["Date"] = email.utils.format_datetime(utcnow())
+                mime["Message-ID"] = f"<batch-{batch_id}-{number}@dimoskopio>"
+                for name, value in recipient.headers.items():
+                    mime[name] = value
+                mime.set_content(personalize(batch.text, recipient.substitutions))
+                mime.add_alternative(personalize(batch.html, recipient.substitutions), subtype="html")
+                target = self.directory / f"batch-{batch_id}-{number:04d}.eml"
+                with tempfile.NamedTemporaryFile("wb", dir=self.directory, delete=False) as handle:
+                    handle.write(mime.as_bytes())
+                os.replace(handle.name, target)
+        except OSError as error:
+            raise MailDeliveryError(f"cannot write {self.directory}: {error}", transient=True) from error
+        return batch_id
+
 
 @implementer(IMailer)
 class SendGridMailer:
@@ -149,30 +213,70 @@ class SendGridMailer:
             mail.mail_settings = MailSettings(sandbox_mode=SandBoxMode(True))
         return mail
 
+    def batch_request_body(self, batch: BatchMessage) -> dict[str, Any]:
+        """The v3 Mail Send JSON: one personalization per recipient, the content said once."""
+        sender_name, sender_address = email.utils.parseaddr(batch.sender)
+        personalizations = []
+        for recipient in batch.recipients:
+            to = {"email": recipient.email}
+            if recipient.name:
+                to["name"] = recipient.name
+            personalizations.append({
+                "to": [to],
+                "substitutions": recipient.substitutions,
+                "headers": recipient.headers,
+                "custom_args": recipient.custom_args,
+            })
+        body: dict[str, Any] = {
+            "personalizations": personalizations,
+            "from": {"email": sender_address, **({"name": sender_name} if sender_name else {})},
+            "subject": batch.subject,
+            "content": [{"type": "text/plain", "value": batch.text}, {"type": "text/html", "value": batch.html}],
+            "categories": batch.categories,
+            "custom_args": batch.custom_args,
+        }
+        if self.sandbox:
+            body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        return body
+
     def send(self, message: OutboxMessage) -> str | None:
+        return self._post(self.to_sendgrid(message).get())
+
+    def send_batch(self, batch: BatchMessage) -> str | None:
+        return self._post(self.batch_request_body(batch))
+
+    def _post(self, body: dict[str, Any]) -> str | None:
         client = SendGridAPIClient(api_key=self.api_key, host=self.host)
         try:
-            response = client.client.mail.send.post(
-                request_body=self.to_sendgrid(message).get(), timeout=self.timeout
-            )
+            response = client.client.mail.send.post(request_body=body, timeout=self.timeout)
         except HTTPError as error:
             status = error.status_code
             retry_after = _retry_after(error.headers)
             detail = f"SendGrid answered {status}: {_short(error.body)}"
             raise MailDeliveryError(detail, transient=status == 429 or status >= 500,
                                     retry_after=retry_after) from error
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except urllib.error.URLError as error:
+            # urllib wraps only what failed before the request was fully sent.
             raise MailDeliveryError(f"SendGrid unreachable: {error}", transient=True) from error
+        except (TimeoutError, ConnectionError, http.client.HTTPException) as error:
+            raise MailDeliveryError(f"SendGrid did not answer: {error!r}", transient=True,
+                                    uncertain=True) from error
         headers = response.headers
         return headers.get("X-Message-Id") if headers is not None else None
 
 
 def _retry_after(headers: Any) -> int | None:
-    value = headers.get("Retry-After") if headers is not None else None
+    """Seconds to wait, from Retry-After or from SendGrid's X-RateLimit-Reset (a Unix time)."""
+    if headers is None:
+        return None
     try:
-        return int(value) if value is not None else None
+        if headers.get("Retry-After") is not None:
+            return max(0, int(headers.get("Retry-After")))
+        if headers.get("X-RateLimit-Reset") is not None:
+            return max(1, int(headers.get("X-RateLimit-Reset")) - int(time.time()))
     except ValueError:
         return None
+    return None
 
 
 def _short(body: Any) -> str:

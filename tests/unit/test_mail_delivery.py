@@ -1,7 +1,6 @@
 """The mail layer: outbox in the business transaction, delivery after commit, retries, never lost."""
 
 import base64
-import contextlib
 import datetime
 import email
 import email.policy
@@ -19,14 +18,13 @@ from dimoskopio.mail.services import (
     SWEEP_GRACE,
     FileMailer,
     IMailer,
-    SendGridMailer,
     build_mime_message,
     claim_message,
     retry_delay_seconds,
 )
 from dimoskopio.mail.tasks import sweep_outbox
 from dimoskopio.tasks import huey, task_request
-from tests.sendgrid_server import SendGridServer
+from tests.conftest import mailer_in_use
 
 CONTEXT = {"name": "Ελένη Σταυρακάκη", "link": "http://localhost/account/verify?token=abc", "hours": 72}
 
@@ -41,25 +39,6 @@ def load(dbsession, message_id):
     dbsession.rollback()  # end the read snapshot so the worker's commits are visible
     dbsession.expire_all()
     return dbsession.get(OutboxMessage, message_id)
-
-
-@contextlib.contextmanager
-def mailer_in_use(registry, mailer):
-    """Deliver through `mailer` for the duration (the app's mailer is a registry utility)."""
-    original = registry.getUtility(IMailer)
-    registry.registerUtility(mailer, IMailer)
-    try:
-        yield mailer
-    finally:
-        registry.registerUtility(original, IMailer)
-
-
-@pytest.fixture
-def sendgrid(registry):
-    server = SendGridServer().start()
-    with mailer_in_use(registry, SendGridMailer(api_key="SG.test-key", host=server.url, timeout=2.0)):
-        yield server
-    server.stop()
 
 
 def test_message_is_written_to_the_outbox_and_delivered_only_after_commit(app, dbsession, mail_dir, run_tasks):
