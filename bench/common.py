@@ -91,8 +91,9 @@ def scratch_postgresql(prefix: str) -> Iterator[str]:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scratch_app(directory: Path) -> Any:
-    """The application on a new, migrated SQLite database in `directory` (a benchmark's own)."""
+def scratch_app(directory: Path, **settings: str) -> Any:
+    """The application on a new, migrated SQLite database in `directory` (a benchmark's own);
+    `settings` add to or replace the defaults."""
     from dimoskopio import main
     from dimoskopio.cli import migrate
 
@@ -107,4 +108,5 @@ def scratch_app(directory: Path) -> Any:
         "jinja2.directories": str(ROOT / "templates"),
         "mail.file_dir": str(directory / "mail"),
         "huey.sqlite_path": str(directory / "huey.sqlite"),
+        **settings,
     })
