@@ -2,6 +2,8 @@
 and headers every recipient must get."""
 
 import datetime
+import email
+import email.policy
 import secrets
 import time
 
@@ -329,3 +331,35 @@ def test_a_worker_that_died_mid_request_leaves_its_batch_in_doubt(app, dbsession
     assert sendgrid.received == []
     batch = dbsession.scalar(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id))
     assert batch.status is BatchStatus.IN_DOUBT
+
+
+def test_sandbox_setting_reaches_every_campaign_request(app, dbsession, registry, sendgrid, run_tasks):
+    registry.getUtility(IMailer).sandbox = True
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 2)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    run_tasks()
+    [request] = sendgrid.accepted
+    assert request.body["mail_settings"] == {"sandbox_mode": {"enable": True}}
+
+
+def test_the_file_backend_writes_one_personal_message_per_recipient(app, dbsession, mail_dir, run_tasks):
+    """Development has no SendGrid: each person's message is written out, merged as SendGrid would."""
+    topic = make_topic(dbsession)
+    people = make_subscribers(dbsession, topic, 2)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    run_tasks()
+
+    messages = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in sorted(mail_dir.glob("batch-*.eml"))]
+    assert [message["To"].addresses[0].addr_spec for message in messages] == [person.email for person in people]
+    assert messages[0]["Subject"] == "Νέα του μήνα, Μαρία"
+    assert messages[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = messages[0].get_body(("plain",)).get_content()
+    assert "Γεια σου Μαρία!" in text
+    assert "%" not in text
+    assert reload(dbsession, Campaign, campaign_id).status is CampaignStatus.SENT
