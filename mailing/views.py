@@ -8,7 +8,7 @@ from pyramid.view import view_config
 
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
-from mailing import services
+from mailing import services, webhook
 from mailing.forms import PreferencesForm, SubscribeForm, chosen_topics
 from mailing.models import ConsentSource, Subscriber, SubscriberStatus
 
@@ -90,6 +90,9 @@ def unsubscribe(request: Request) -> Any:
     with no login and no CSRF token; a GET only shows the page, since link scanners follow links."""
     subscriber = _subscriber(request, "unsubscribe")
     if request.method == "POST":
-        services.unsubscribe(request, subscriber, ConsentSource.ONE_CLICK, services.client_address(request), utcnow())
+        now = utcnow()
+        if services.unsubscribe(request, subscriber, ConsentSource.ONE_CLICK, services.client_address(request), now):
+            # A campaign's email names the campaign in its link: the unsubscribe counts in its statistics.
+            webhook.record_campaign_unsubscribe(request.dbsession, subscriber, request.GET.get("campaign"), now)
         return {"subscriber": subscriber, "done": True}
     return {"subscriber": subscriber, "done": subscriber.status == SubscriberStatus.UNSUBSCRIBED}
