@@ -32,13 +32,21 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\(\s*([^)\s]+)[^)]*\)")
 _STARS_AND_CODE = re.compile(r"(\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1")
 _UNDERSCORES = re.compile(r"(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\1(?!\w)")
 _HEADING = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
+# CommonMark's backslash escapes: any ASCII punctuation character. An escaped character stands
+# in for itself in the Unicode private use area while the markup is taken out, so it is not taken
+# for markup.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_STAND_IN = 0xE000
+_STAND_INS = re.compile("[\uE000-\uE07F]")
 
 
 def markdown_to_text(source: str) -> str:
     """Staff-written Markdown as plain text, for calendar descriptions: Markdown reads well as it
     is, so only the inline markup goes ("**bold**" becomes "bold", a link "text (address)").
     Regular expressions, not a parser: a feed turns a thousand descriptions at a time."""
-    text = _LINK.sub(r"\1 (\2)", source or "")
+    text = _ESCAPED.sub(lambda match: chr(_STAND_IN + ord(match.group(1))), source or "")
+    text = _LINK.sub(r"\1 (\2)", text)
     for _ in range(2):  # emphasis inside emphasis
         text = _UNDERSCORES.sub(r"\2", _STARS_AND_CODE.sub(r"\2", text))
-    return _HEADING.sub("", text).strip()
+    text = _HEADING.sub("", text)
+    return _STAND_INS.sub(lambda match: chr(ord(match.group()) - _STAND_IN), text).strip()

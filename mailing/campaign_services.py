@@ -2,6 +2,7 @@
 reach (topics and segments, within consent and the suppression list), and staff's changes to them."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,9 +12,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 from pyramid.request import Request
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.services import normalize_email
 from dimoskopio.i18n import TRANSLATION_DOMAIN, _, centre_name, localizer_for
 from dimoskopio.mail.services import (
     BatchMessage,
@@ -24,13 +26,14 @@ from dimoskopio.mail.services import (
     personalize,
 )
 from dimoskopio.markdown import markdown_to_text, render_markdown
-from events.models import ACTIVE_STATUSES, Event, Registration, RegistrationStatus
+from events.models import ACTIVE_STATUSES, Category, Event, Registration, RegistrationStatus
 from mailing.models import (
     Campaign,
     CampaignRecipient,
     CampaignSegment,
     CampaignStatus,
     MailingTopic,
+    RecipientStatus,
     SegmentKind,
     Subscriber,
     SubscriberStatus,
@@ -352,3 +355,127 @@ def archive_copy(request: Request, campaign: Campaign) -> RenderedCampaign:
 def recipient_for(dbsession: Session, campaign_id: int, email_address: str) -> CampaignRecipient | None:
     return dbsession.scalar(select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign_id,
                                                             CampaignRecipient.email == email_address))
+
+
+# --- staff screens and the public archive -----------------------------------------------------
+
+# The events offered as segments: the most recent by start time (the list stays usable), plus
+# any a campaign already names.
+SEGMENT_EVENT_CHOICES = 300
+
+
+def segment_events(dbsession: Session, keep_ids: Iterable[int]) -> list[Event]:
+    """Events staff may choose as segments, newest first."""
+    plain = lazyload("*")
+    events = list(dbsession.scalars(select(Event).options(plain)
+                                    .order_by(Event.starts_at.desc(), Event.id.desc()).limit(SEGMENT_EVENT_CHOICES)))
+    missing = set(keep_ids) - {event.id for event in events}
+    if missing:
+        events += dbsession.scalars(select(Event).options(plain).where(Event.id.in_(missing))
+                                    .order_by(Event.starts_at.desc(), Event.id.desc()))
+    return events
+
+
+def segment_categories(dbsession: Session) -> list[Category]:
+    return list(dbsession.scalars(select(Category).order_by(Category.position, Category.id)))
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    """A segment as staff read it: its kind and the event or category it names."""
+
+    kind: SegmentKind
+    event: Event | None
+    category: Category | None
+
+
+def segment_summaries(dbsession: Session, campaign: Campaign) -> list[SegmentSummary]:
+    event_ids = {segment.event_id for segment in campaign.segments if segment.event_id is not None}
+    category_ids = {segment.category_id for segment in campaign.segments if segment.category_id is not None}
+    events = {event.id: event for event in dbsession.scalars(
+        select(Event).options(lazyload("*")).where(Event.id.in_(event_ids)))} if event_ids else {}
+    categories = {category.id: category for category in dbsession.scalars(
+        select(Category).where(Category.id.in_(category_ids)))} if category_ids else {}
+    return [SegmentSummary(segment.kind, events.get(segment.event_id), categories.get(segment.category_id))
+            for segment in campaign.segments]
+
+
+def sent_counts(dbsession: Session, campaign_ids: list[int]) -> dict[int, int]:
+    """How many people each campaign reached (SendGrid took their message)."""
+    if not campaign_ids:
+        return {}
+    return dict(dbsession.execute(
+        select(CampaignRecipient.campaign_id, func.count())
+        .where(CampaignRecipient.campaign_id.in_(campaign_ids), CampaignRecipient.status == RecipientStatus.SENT)
+        .group_by(CampaignRecipient.campaign_id)).all())
+
+
+# What staff may do with a campaign in each state; the pages show only these, the views refuse
+# the rest.
+CAMPAIGN_ACTIONS = {
+    CampaignStatus.DRAFT: frozenset({"edit", "send", "duplicate", "delete"}),
+    CampaignStatus.SCHEDULED: frozenset({"edit", "send", "unschedule", "cancel", "duplicate"}),
+    CampaignStatus.SENDING: frozenset({"pause", "cancel", "duplicate"}),
+    CampaignStatus.PAUSED: frozenset({"resume", "cancel", "duplicate"}),
+    CampaignStatus.SENT: frozenset({"duplicate"}),
+    CampaignStatus.CANCELLED: frozenset({"duplicate"}),
+}
+
+
+def allowed_actions(campaign: Campaign) -> frozenset[str]:
+    return CAMPAIGN_ACTIONS[campaign.status]
+
+
+def send_refusal(dbsession: Session, campaign: Campaign) -> str | None:
+    """Why the campaign cannot go out now: "state" (it is not a draft or scheduled) or "nobody"
+    (nobody is in its audience); None when it can."""
+    if "send" not in allowed_actions(campaign):
+        return "state"
+    if audience_count(dbsession, campaign) == 0:
+        return "nobody"
+    return None
+
+
+def schedule_refusal(campaign: Campaign, when: datetime.datetime, now: datetime.datetime) -> str | None:
+    """Why the campaign cannot be scheduled for `when`: "state" or "past"; None when it can."""
+    if "send" not in allowed_actions(campaign):
+        return "state"
+    if when <= now:
+        return "past"
+    return None
+
+
+def first_in_audience(dbsession: Session, campaign: Campaign) -> Subscriber | None:
+    """Someone the campaign would reach, to preview it as them."""
+    if not campaign.topics:
+        return None
+    people = audience(campaign).subquery()
+    return dbsession.scalar(select(Subscriber).join(people, people.c.id == Subscriber.id)
+                            .order_by(Subscriber.id).limit(1))
+
+
+def subscriber_by_email(dbsession: Session, email_address: str) -> Subscriber | None:
+    return dbsession.scalar(select(Subscriber).where(Subscriber.email == normalize_email(email_address)))
+
+
+def _blank_merge_fields(request: Request, text: str) -> str:
+    """Merge fields as the public sees them: nobody's name, links to the newsletter page."""
+    blank = {token: "" for token in (*TEXT_TOKENS.values(), *HTML_TOKENS.values())}
+    blank |= {url: request.route_url("mailing.index") for url, _token in LINK_PLACEHOLDERS.values()}
+    return personalize(text, blank)
+
+
+def is_archived(campaign: Campaign) -> bool:
+    """Whether the public archive shows the campaign: sent, and staff chose to publish it."""
+    return campaign.in_archive and campaign.status is CampaignStatus.SENT
+
+
+def archive_subject(request: Request, campaign: Campaign) -> str:
+    return " ".join(_blank_merge_fields(request, _expand(campaign.subject)).split())
+
+
+def archive_content(request: Request, campaign: Campaign) -> Markup:
+    """The campaign's content for its public archive page, without the email's layout and footer
+    (which speak to a subscriber) and without personal data."""
+    html = _blank_merge_fields(request, str(render_markdown(_expand(campaign.body))))
+    return Markup(html)  # noqa: S704 - sanitized by render_markdown; the merge values are plain URLs

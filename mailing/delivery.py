@@ -69,9 +69,17 @@ def start_sending(request: Request, campaign: Campaign, now: datetime.datetime) 
     queue the sending. Returns how many people it is for."""
     from mailing.tasks import send_campaign
 
-    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-        raise CampaignStateError(campaign.status.value)
     dbsession = request.dbsession
+    # A conditional change of status, so that the scheduler and a member of staff unscheduling or
+    # sending it by hand at the same moment cannot both go on.
+    claimed = dbsession.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.status.in_([CampaignStatus.DRAFT, CampaignStatus.SCHEDULED]))
+        .values(status=CampaignStatus.SENDING, started_at=now, scheduled_at=None, last_error=None)
+        .execution_options(synchronize_session=False))
+    dbsession.refresh(campaign)
+    if claimed.rowcount != 1:
+        raise CampaignStateError(campaign.status.value)
     people = audience(campaign).subquery()
     dbsession.execute(insert(CampaignRecipient).from_select(
         ["campaign_id", "subscriber_id", "email", "name", "status"],
@@ -90,10 +98,6 @@ def start_sending(request: Request, campaign: Campaign, now: datetime.datetime) 
                           .where(CampaignRecipient.campaign_id == campaign.id,
                                  CampaignRecipient.id.between(chunk[0], chunk[-1]))
                           .values(batch_id=batch.id).execution_options(synchronize_session=False))
-    campaign.status = CampaignStatus.SENDING
-    campaign.started_at = now
-    campaign.scheduled_at = None
-    campaign.last_error = None
     finish_if_done(dbsession, campaign, now)
     if campaign.status is CampaignStatus.SENDING:
         request.enqueue(send_campaign, campaign.id)

@@ -1,30 +1,52 @@
-"""Forms of the newsletter: subscribing, and changing one's preferences."""
+"""Forms of the newsletter: subscribing, changing one's preferences, and the staff's screens
+(subscribers, topics, campaigns)."""
 
+import datetime
+import re
 from typing import Any
 
+from jinja2 import UndefinedError
 from pyramid.request import Request
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     EmailField,
     FileField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+from dimoskopio.accounts.services import is_valid_email, normalize_email
 from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, valid_slug
-from dimoskopio.i18n import _
+from dimoskopio.i18n import _, format_date
+from events.models import Category, Event
+from mailing.campaign_services import (
+    MERGE_FIELDS,
+    TEST_SEND_MAX_ADDRESSES,
+    CampaignTemplateError,
+    SegmentChoice,
+    check_template,
+)
 from mailing.models import (
+    CAMPAIGN_BODY_MAX_LENGTH,
+    CAMPAIGN_PREHEADER_MAX_LENGTH,
+    CAMPAIGN_SUBJECT_MAX_LENGTH,
     CONSENT_NOTE_MAX_LENGTH,
+    DIGEST_MODE_LABELS,
     SLUG_MAX_LENGTH,
     TOPIC_DESCRIPTION_MAX_LENGTH,
     TOPIC_NAME_MAX_LENGTH,
+    Campaign,
     MailingTopic,
+    SegmentKind,
 )
 
 LANGUAGE_LABELS = {"el": _("Greek"), "en": _("English")}
@@ -120,3 +142,212 @@ class TopicForm(Form):
     description_en = TextAreaField(_("Description (English)"), validators=[Length(max=TOPIC_DESCRIPTION_MAX_LENGTH)])
     position = IntegerField(_("Order on the form"), validators=[Optional(), NumberRange(min=0, max=1000)], default=0)
 
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+# What each merge field becomes, for the help next to the message; the keys are MERGE_FIELDS.
+MERGE_FIELD_HELP = {
+    "first_name": _("The person's first name (empty when they gave no name)."),
+    "name": _("The person's full name (empty when they gave no name)."),
+    "preferences_url": _("The address of the person's page to change their topics or language."),
+    "unsubscribe_url": _("The address that unsubscribes the person at once."),
+}
+AUDIENCE_LANGUAGE_LABELS = {
+    "": _("Everyone, whatever language they chose"),
+    "el": _("Only those who chose Greek"),
+    "en": _("Only those who chose English"),
+}
+# Event and category segments: the form field of each kind.
+SEGMENT_FIELDS = {
+    SegmentKind.EVENT_REGISTERED: "events_registered",
+    SegmentKind.EVENT_ATTENDED: "events_attended",
+    SegmentKind.CATEGORY_REGISTERED: "categories_registered",
+    SegmentKind.CATEGORY_ATTENDED: "categories_attended",
+}
+SEGMENT_LIST_SIZE = 8
+
+
+def _renders(form: Form, field: Any) -> None:
+    """The subject or message must be a template that renders (sandboxed, known fields only)."""
+    try:
+        check_template(field.data or "")
+    except CampaignTemplateError as error:
+        problem = error.message
+        if isinstance(error.__cause__, UndefinedError):
+            fields = ", ".join(f"{{{{ {name} }}}}" for name in MERGE_FIELDS)
+            problem = form.request.localizer.translate(_("${problem}. The merge fields are: ${fields}",
+                                                         mapping={"problem": problem, "fields": fields}))
+        if error.line:
+            raise ValidationError(_("There is an error on line ${line}: ${problem}",
+                                    mapping={"line": error.line, "problem": problem})) from error
+        raise ValidationError(_("There is an error: ${problem}", mapping={"problem": problem})) from error
+
+
+def _no_merge_fields(form: Form, field: Any) -> None:
+    if field.data and ("{{" in field.data or "{%" in field.data):
+        raise ValidationError(_("Merge fields work in the subject and the message, not here."))
+
+
+class CampaignForm(Form):
+    subject = StringField(_("Subject"), validators=[Required(), Length(max=CAMPAIGN_SUBJECT_MAX_LENGTH), _renders])
+    preheader = StringField(_("Preheader (optional)"),
+                            validators=[Length(max=CAMPAIGN_PREHEADER_MAX_LENGTH), _no_merge_fields],
+                            description=_("The short line mail apps show after the subject. Plain text."))
+    body = TextAreaField(_("Message"), validators=[Required(), Length(max=CAMPAIGN_BODY_MAX_LENGTH), _renders],
+                         description=_("Markdown: **bold**, *italic*, ## headings, lists with -, links as "
+                                       "[text](https://...). Merge fields are listed below."),
+                         render_kw={"rows": 18})
+    locale = SelectField(_("Written in"), validators=[Required()],
+                         description=_("Its footer and links speak this language."))
+    audience_locale = SelectField(_("Send to"))
+    topics = MultiCheckboxField(_("Topics"), validators=[Required()],
+                                description=_("It goes to the confirmed subscribers of any of these topics."))
+    events_registered = SelectMultipleField(_("Registered for one of these events"), coerce=int,
+                                            render_kw={"size": SEGMENT_LIST_SIZE})
+    events_attended = SelectMultipleField(_("Attended one of these events"), coerce=int,
+                                          render_kw={"size": SEGMENT_LIST_SIZE})
+    categories_registered = SelectMultipleField(_("Registered for an event of one of these categories"), coerce=int,
+                                                render_kw={"size": SEGMENT_LIST_SIZE})
+    categories_attended = SelectMultipleField(_("Attended an event of one of these categories"), coerce=int,
+                                              render_kw={"size": SEGMENT_LIST_SIZE})
+    founders = BooleanField(_("Founders of the incubator's startups"))
+    mentors = BooleanField(_("Mentors"))
+    in_archive = BooleanField(_("Publish it in the public archive once it is sent"),
+                              description=_("Without anyone's name or personal links."))
+
+    def __init__(self, request: Request, topics: list[MailingTopic], events: list[Event],
+                 categories: list[Category], **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        locale_name = request.locale_name
+        translate = request.localizer.translate
+        self.offered_topics = topics
+        self.topics.choices = [SelectChoice(str(topic.id), topic.localized("name", locale_name)) for topic in topics]
+        self.locale.choices = [SelectChoice(code, translate(label)) for code, label in LANGUAGE_LABELS.items()]
+        self.audience_locale.choices = [SelectChoice(code, translate(label))
+                                        for code, label in AUDIENCE_LANGUAGE_LABELS.items()]
+        timezone = request.registry["timezone"]
+        event_choices = [SelectChoice(event.id, f"{format_date(event.starts_at, locale_name, timezone, 'medium')} · "
+                                                f"{event.localized('title', locale_name)}") for event in events]
+        self.events_registered.choices = self.events_attended.choices = event_choices
+        category_choices = [SelectChoice(category.id, category.localized("name", locale_name))
+                            for category in categories]
+        self.categories_registered.choices = self.categories_attended.choices = category_choices
+        if request.method != "POST":
+            self.locale.data = locale_name
+
+    def fill(self, campaign: Campaign) -> None:
+        """Show a stored campaign."""
+        for name in ("subject", "preheader", "body", "locale", "in_archive"):
+            getattr(self, name).data = getattr(campaign, name)
+        self.audience_locale.data = campaign.audience_locale or ""
+        self.topics.data = [str(topic.id) for topic in campaign.topics]
+        for kind, field_name in SEGMENT_FIELDS.items():
+            getattr(self, field_name).data = [segment.event_id or segment.category_id
+                                              for segment in campaign.segments if segment.kind is kind]
+        kinds = {segment.kind for segment in campaign.segments}
+        self.founders.data = SegmentKind.FOUNDERS in kinds
+        self.mentors.data = SegmentKind.MENTORS in kinds
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject.data.strip(),
+            "preheader": (self.preheader.data or "").strip(),
+            "body": self.body.data,
+            "locale": self.locale.data,
+            "audience_locale": self.audience_locale.data or None,
+            "in_archive": bool(self.in_archive.data),
+        }
+
+    def chosen_topics(self) -> list[MailingTopic]:
+        chosen = chosen_topics(self.topics, self.offered_topics)
+        return [topic for topic in self.offered_topics if topic.id in chosen]
+
+    def segments(self) -> list[SegmentChoice]:
+        choices = []
+        for kind in (SegmentKind.EVENT_REGISTERED, SegmentKind.EVENT_ATTENDED):
+            choices += [SegmentChoice(kind, event_id=event_id) for event_id in getattr(self, SEGMENT_FIELDS[kind]).data]
+        for kind in (SegmentKind.CATEGORY_REGISTERED, SegmentKind.CATEGORY_ATTENDED):
+            choices += [SegmentChoice(kind, category_id=category_id)
+                        for category_id in getattr(self, SEGMENT_FIELDS[kind]).data]
+        if self.founders.data:
+            choices.append(SegmentChoice(SegmentKind.FOUNDERS))
+        if self.mentors.data:
+            choices.append(SegmentChoice(SegmentKind.MENTORS))
+        return choices
+
+
+class SendNowForm(Form):
+    confirm = BooleanField(validators=[InputRequired(message=_("Tick the box to confirm that it goes out now."))])
+
+    def show_recipients(self, count: int) -> None:
+        """Say in the confirmation how many people it goes to."""
+        self.confirm.label.text = self.request.localizer.translate(
+            _("Yes, send it now. Recipients: ${count}", mapping={"count": count}))
+
+
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+
+def _plausible_year(form: Form, field: Any) -> None:
+    # A far-off year would overflow when converted between time zones.
+    if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(_("Enter a date between ${first} and ${last}.",
+                                mapping={"first": EARLIEST_YEAR, "last": LATEST_YEAR}))
+
+
+class ScheduleForm(Form):
+    send_at = DateTimeLocalField(_("Send it on"), validators=[Required(), _plausible_year], format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, request: Request, scheduled_at: datetime.datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.timezone = request.registry["timezone"]
+        self.send_at.description = request.localizer.translate(
+            _("Local time (${zone}).", mapping={"zone": request.registry.settings["dimoskopio.timezone"]}))
+        if scheduled_at is not None and not self.send_at.raw_data:
+            self.send_at.data = scheduled_at.astimezone(self.timezone).replace(tzinfo=None)
+
+    def when(self) -> datetime.datetime:
+        """The chosen wall-clock time at the centre, in UTC."""
+        return self.send_at.data.replace(tzinfo=self.timezone).astimezone(datetime.UTC)
+
+
+ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def parse_addresses(raw: str | None) -> list[str]:
+    """The addresses typed, one each, in the order given."""
+    return list(dict.fromkeys(normalize_email(part) for part in ADDRESS_SEPARATORS.split(raw or "") if part))
+
+
+def _valid_test_addresses(form: Form, field: Any) -> None:
+    addresses = parse_addresses(field.data)
+    invalid = [address for address in addresses if not is_valid_email(address)]
+    if invalid:
+        raise ValidationError(_("These are not valid email addresses: ${addresses}",
+                                mapping={"addresses": ", ".join(invalid)}))
+    if len(addresses) > TEST_SEND_MAX_ADDRESSES:
+        raise ValidationError(_("Send a test to at most ${count} addresses.",
+                                mapping={"count": TEST_SEND_MAX_ADDRESSES}))
+
+
+class SendTestForm(Form):
+    addresses = TextAreaField(_("Send a test to"), render_kw={"rows": 3},
+                              validators=[Required(), Length(max=TEST_SEND_MAX_ADDRESSES * (EMAIL_MAX_LENGTH + 2)),
+                                          _valid_test_addresses],
+                              description=_("Up to ${count} addresses, separated by commas or on separate lines. "
+                                            "The subject is marked as a test; its links name nobody.",
+                                            mapping={"count": TEST_SEND_MAX_ADDRESSES}))
+
+    def addresses_list(self) -> list[str]:
+        return parse_addresses(self.addresses.data)
+
+
+class DigestForm(Form):
+    mode = RadioField(_("Every Monday at 07:00, local time"), validators=[Required()])
+
+    def __init__(self, request: Request, **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.mode.choices = [SelectChoice(mode.value, request.localizer.translate(label))
+                             for mode, label in DIGEST_MODE_LABELS.items()]

@@ -1125,3 +1125,8 @@ def test_markdown_becomes_plain_text_without_its_inline_markup():
 
     assert markdown_to_text(source) == (
         "Πρόγραμμα\n\n- το πρόβλημα και λίγο κώδικα\n- η λύση (https://example.org)\n- snake_case_name")
+
+
+def test_markdown_to_text_shows_escaped_characters_as_themselves():
+    assert markdown_to_text(r"Βραδιά \*όχι έντονα\* \[όχι σύνδεσμος\](x) a\\b \# όχι τίτλος") == (
+        r"Βραδιά *όχι έντονα* [όχι σύνδεσμος](x) a\b # όχι τίτλος")
