@@ -19,7 +19,18 @@ from dimoskopio.tasks import run_pending_tasks, task_request
 from events.certificate_services import start_run
 from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
-from mailing.models import ConsentAction, ConsentRecord, ConsentSource, MailingTopic, Subscriber, Subscription
+from mailing.delivery import start_sending
+from mailing.models import (
+    Campaign,
+    CampaignRecipient,
+    ConsentAction,
+    ConsentRecord,
+    ConsentSource,
+    DeliveryEvent,
+    MailingTopic,
+    Subscriber,
+    Subscription,
+)
 from mailing.services import link_token
 from tests.browser.conftest import add_registration, log_in, text
 
@@ -341,4 +352,56 @@ def test_newsletter_pages(page, axe, live_server, dbsession, user_factory, app, 
         response = page.goto(path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"
         expect(page.locator("html")).to_have_attribute("lang", locale)
+        axe(page)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_campaign_pages(page, axe, live_server, dbsession, user_factory, app, locale):
+    """The staff's campaign screens (with a form's errors, a sent campaign's progress and
+    statistics, the digest) and the public archive."""
+    dbsession.rollback()
+    events = MailingTopic(slug="events", name_el="Εκδηλώσεις", name_en="Events", position=1)
+    dbsession.add(events)
+    dbsession.flush()
+    people = []
+    for number in range(3):
+        person = Subscriber(email=f"reader{number}@example.gr", name=f"Ελένη {number}", status="active",
+                            link_salt=secrets.token_hex(32))
+        person.subscriptions = [Subscription(topic_id=events.id)]
+        people.append(person)
+    dbsession.add_all(people)
+    draft = Campaign(subject="Νέα του μήνα", body="Γεια σου {{ first_name }}!", topics=[events])
+    sent = Campaign(subject="Τα νέα του φθινοπώρου", body="**Εργαστήρια** κάθε Τρίτη.", topics=[events],
+                    in_archive=True)
+    dbsession.add_all([draft, sent])
+    dbsession.commit()
+    with task_request() as request:
+        start_sending(request, request.dbsession.get(Campaign, sent.id), utcnow())
+    run_pending_tasks()
+    with task_request() as request:
+        for recipient in request.dbsession.scalars(select(CampaignRecipient)):
+            request.dbsession.add(DeliveryEvent(sg_event_id=f"delivered-{recipient.id}", event="delivered",
+                                                email=recipient.email, campaign_id=sent.id,
+                                                recipient_id=recipient.id, occurred_at=utcnow()))
+    if locale == "en":
+        use_english(page, live_server)
+
+    staff = user_factory(email="staff@example.gr", role=Role.STAFF)
+    log_in(page, staff.email)
+    page.goto(f"/admin/newsletter/campaigns/{draft.id}/edit")
+    page.locator("#body").fill("Γεια σου {{ first_name")
+    page.locator("form.campaign-form button[type=submit]").first.click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    axe(page)
+    for path in ["/admin/newsletter/campaigns", "/admin/newsletter/campaigns/new",
+                 f"/admin/newsletter/campaigns/{draft.id}", f"/admin/newsletter/campaigns/{draft.id}/preview",
+                 f"/admin/newsletter/campaigns/{sent.id}", f"/admin/newsletter/campaigns/{sent.id}/stats",
+                 "/admin/newsletter/digest"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page.locator("html")).to_have_attribute("lang", locale)
+        axe(page)
+    for path in ["/newsletter/archive", f"/newsletter/archive/{sent.id}"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
         axe(page)
