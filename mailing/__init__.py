@@ -29,7 +29,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.mailing.campaign_test", "/admin/newsletter/campaigns/{id:\\d+}/test")
     config.add_route("admin.mailing.campaign_send", "/admin/newsletter/campaigns/{id:\\d+}/send")
     config.add_route("admin.mailing.campaign_action",
-                     "/admin/newsletter/campaigns/{id:\\d+}/{action:pause|resume|cancel|unschedule|duplicate|delete}")
+                     "/admin/newsletter/campaigns/{id:\\d+}/{action:pause|resume|cancel|unschedule|duplicate|delete|publish|unpublish}")
     config.add_route("admin.mailing.campaign_batch", "/admin/newsletter/campaigns/{id:\\d+}/batches/{batch_id:\\d+}")
     config.add_route("admin.mailing.campaign_progress", "/admin/newsletter/campaigns/{id:\\d+}/progress.json")
     config.add_route("admin.mailing.campaign_stats", "/admin/newsletter/campaigns/{id:\\d+}/stats")

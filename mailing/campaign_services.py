@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
 from pyramid.request import Request
 from sqlalchemy import Select, exists, func, or_, select
@@ -57,7 +57,26 @@ LINK_PLACEHOLDERS = {
 }
 MERGE_FIELDS = (*TEXT_TOKENS, *LINK_PLACEHOLDERS)
 
-_sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+# Longest text a campaign's subject or body may render to, and the largest number a `*` or `**`
+# in it may make: staff text must not be able to make the server build gigabytes.
+MAX_RENDERED_LENGTH = 500_000
+MAX_OPERAND = 10_000
+
+
+class CampaignSandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        numbers = [value for value in (left, right) if isinstance(value, int | float)]
+        sequences = [value for value in (left, right) if isinstance(value, str | list | tuple)]
+        too_large = any(abs(value) > MAX_OPERAND for value in numbers) or (
+            operator == "*" and sequences and numbers and len(sequences[0]) * numbers[0] > MAX_RENDERED_LENGTH)
+        if too_large:
+            raise SecurityError(f"{operator} with so large a number is not allowed here")
+        return super().call_binop(context, operator, left, right)
+
+
+_sandbox = CampaignSandbox(undefined=StrictUndefined, autoescape=False)
 
 
 class CampaignTemplateError(ValueError):
@@ -72,11 +91,19 @@ class CampaignTemplateError(ValueError):
 def _expand(source: str) -> str:
     values = {**TEXT_TOKENS, **{field: url for field, (url, _token) in LINK_PLACEHOLDERS.items()}}
     try:
-        return _sandbox.from_string(source).render(values)
+        rendered = _sandbox.from_string(source).render(values)
     except TemplateSyntaxError as error:
         raise CampaignTemplateError(error.message or str(error), error.lineno) from error
     except TemplateError as error:
         raise CampaignTemplateError(str(error)) from error
+    except Exception as error:
+        # Staff's expressions can fail in any way Python can ({{ 1/0 }}, a filter given the wrong
+        # arguments): each is a mistake in the text to show next to it, not a server error.
+        raise CampaignTemplateError(f"{type(error).__name__}: {error}") from error
+    if len(rendered) > MAX_RENDERED_LENGTH:
+        raise CampaignTemplateError(f"the text would be {len(rendered):,} characters long, "
+                                    f"more than the {MAX_RENDERED_LENGTH:,} allowed")
+    return rendered
 
 
 def _links_to_tokens(text: str) -> str:
@@ -103,8 +130,6 @@ def render_campaign(request: Request, campaign: Campaign) -> RenderedCampaign:
     body = _expand(campaign.body)
     subject = " ".join(_expand(campaign.subject).split())
     content_html = str(render_markdown(body))
-    for field, token in TEXT_TOKENS.items():
-        content_html = content_html.replace(token, HTML_TOKENS[field])
     context = {
         "subject": subject,
         "preheader": campaign.preheader,
@@ -119,8 +144,12 @@ def render_campaign(request: Request, campaign: Campaign) -> RenderedCampaign:
         "base_url": request.registry.settings["dimoskopio.base_url"],
         **context,
     })
+    html = rendered.html
+    # Everywhere in the HTML part (the subject is in its <title> too), a name is put in escaped.
+    for field, token in TEXT_TOKENS.items():
+        html = html.replace(token, HTML_TOKENS[field])
     return RenderedCampaign(subject=_links_to_tokens(rendered.subject), text=_links_to_tokens(rendered.text),
-                            html=_links_to_tokens(rendered.html))
+                            html=_links_to_tokens(html))
 
 
 def _centre_name(request: Request, locale_name: str) -> str:
@@ -423,7 +452,15 @@ CAMPAIGN_ACTIONS = {
 
 
 def allowed_actions(campaign: Campaign) -> frozenset[str]:
-    return CAMPAIGN_ACTIONS[campaign.status]
+    actions = CAMPAIGN_ACTIONS[campaign.status]
+    if campaign.status is CampaignStatus.SENT:
+        # A sent campaign may be taken off the public archive (or put back) at any time.
+        actions |= {"unpublish" if campaign.in_archive else "publish"}
+    return actions
+
+
+def set_in_archive(campaign: Campaign, shown: bool) -> None:
+    campaign.in_archive = shown
 
 
 def send_refusal(dbsession: Session, campaign: Campaign) -> str | None:

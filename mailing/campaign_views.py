@@ -59,6 +59,8 @@ ACTION_MESSAGES = {
     "unschedule": _("The campaign is no longer scheduled; it is a draft again."),
     "duplicate": _("This is a new draft, a copy of the campaign. Change what you need, then send it."),
     "delete": _("The draft is deleted."),
+    "publish": _("The campaign is in the public archive."),
+    "unpublish": _("The campaign is no longer in the public archive."),
 }
 BATCH_DECISIONS = {
     "sent": (True, _("The batch is counted as sent.")),
@@ -232,7 +234,10 @@ def campaign_send(request: Request) -> Any:
     if not form.validate():
         request.response.status = 400
         return campaign_page(request, campaign, send_form=form, form=form)
-    count = delivery.start_sending(request, campaign, now)
+    try:
+        count = delivery.start_sending(request, campaign, now)
+    except CampaignStateError:  # the scheduler started it a moment ago
+        return _refused(request, campaign)
     request.flash_message(_("Sending has started. Recipients: ${count}. You may leave this page: the sending goes "
                             "on in the background.", mapping={"count": count}))
     return _to_campaign(request, campaign)
@@ -254,6 +259,8 @@ def campaign_action(request: Request) -> Response:
             delivery.cancel(request.dbsession, campaign, now)
         elif action == "unschedule":
             campaign_services.unschedule(campaign)
+        elif action in ("publish", "unpublish"):
+            campaign_services.set_in_archive(campaign, action == "publish")
         elif action == "duplicate":
             copy = campaign_services.duplicate(request.dbsession, campaign, request.user.id)
             request.flash_message(ACTION_MESSAGES[action])

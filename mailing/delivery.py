@@ -34,6 +34,7 @@ from mailing.models import (
     CampaignBatch,
     CampaignRecipient,
     CampaignStatus,
+    CampaignTopic,
     MailingTopic,
     RecipientStatus,
     Subscriber,
@@ -146,23 +147,40 @@ def claim_batch(dbsession: Session, campaign_id: int, now: datetime.datetime) ->
     return dbsession.get(CampaignBatch, candidate, populate_existing=True)
 
 
+def hold_back(dbsession: Session, campaign_id: int, until: datetime.datetime) -> None:
+    """No batch of the campaign goes before `until` (the throttle's pace, or SendGrid's rate limit
+    and back-off): kept in the database, so that whichever worker goes on keeps to it."""
+    dbsession.execute(
+        update(CampaignBatch)
+        .where(CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == BatchStatus.PENDING,
+               CampaignBatch.next_attempt_at < until)
+        .values(next_attempt_at=until).execution_options(synchronize_session=False))
+
+
 def next_retry_at(dbsession: Session, campaign_id: int) -> datetime.datetime | None:
     return dbsession.scalar(select(func.min(CampaignBatch.next_attempt_at)).where(
         CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == BatchStatus.PENDING))
 
 
 def skip_withdrawn(dbsession: Session, batch: CampaignBatch) -> None:
-    """People who unsubscribed or were suppressed since the campaign started are left out."""
+    """People who unsubscribed, left the campaign's topics or were suppressed since the campaign
+    started are left out."""
     still_wanted = (
         select(Subscriber.id).where(Subscriber.id == CampaignRecipient.subscriber_id,
                                     Subscriber.status == SubscriberStatus.ACTIVE)
+        .exists()
+    )
+    campaign_topics = select(CampaignTopic.topic_id).where(CampaignTopic.campaign_id == batch.campaign_id)
+    still_on_a_topic = (
+        select(Subscription.id).where(Subscription.subscriber_id == CampaignRecipient.subscriber_id,
+                                      Subscription.topic_id.in_(campaign_topics))
         .exists()
     )
     suppressed = select(Suppression.id).where(Suppression.email == CampaignRecipient.email).exists()
     dbsession.execute(
         update(CampaignRecipient)
         .where(CampaignRecipient.batch_id == batch.id, CampaignRecipient.status == RecipientStatus.PENDING,
-               or_(~still_wanted, suppressed))
+               or_(~still_wanted, ~still_on_a_topic, suppressed))
         .values(status=RecipientStatus.SKIPPED).execution_options(synchronize_session=False))
 
 
@@ -225,9 +243,10 @@ def batch_message(request: Request, content: CampaignContent, batch: CampaignBat
                         custom_args={"campaign_batch_id": str(batch.id)}, recipients=recipients)
 
 
-def record_accepted(dbsession: Session, batch_id: int, message_id: str | None, now: datetime.datetime) -> bool:
-    """SendGrid took the batch: it and its recipients are sent. False if it was settled already
-    (the webhook's events can come before the answer reaches the worker)."""
+def record_accepted(dbsession: Session, batch_id: int, message_id: str | None, now: datetime.datetime,
+                    recipient_ids: list[int] | None = None) -> bool:
+    """SendGrid took the batch: it and its recipients (those of the request, when known) are sent.
+    False if it was settled already (the webhook's events can come before the worker hears)."""
     settled = dbsession.execute(
         update(CampaignBatch)
         .where(CampaignBatch.id == batch_id,
@@ -236,11 +255,12 @@ def record_accepted(dbsession: Session, batch_id: int, message_id: str | None, n
         .execution_options(synchronize_session=False))
     if settled.rowcount != 1:
         return False
-    dbsession.execute(
-        update(CampaignRecipient)
-        .where(CampaignRecipient.batch_id == batch_id, CampaignRecipient.status == RecipientStatus.PENDING)
-        .values(status=RecipientStatus.SENT, message_id=message_id, sent_at=now)
-        .execution_options(synchronize_session=False))
+    recipients = update(CampaignRecipient).where(CampaignRecipient.batch_id == batch_id,
+                                                 CampaignRecipient.status == RecipientStatus.PENDING)
+    if recipient_ids is not None:
+        recipients = recipients.where(CampaignRecipient.id.in_(recipient_ids))
+    dbsession.execute(recipients.values(status=RecipientStatus.SENT, message_id=message_id, sent_at=now)
+                      .execution_options(synchronize_session=False))
     return True
 
 
@@ -261,13 +281,17 @@ def record_failure(dbsession: Session, batch_id: int, error: MailDeliveryError, 
         batch.status = BatchStatus.PENDING
         batch.next_attempt_at = now + datetime.timedelta(seconds=retry_delay_seconds(batch.attempts,
                                                                                       error.retry_after))
+        # A rate limit or an outage holds for every request, not for this batch alone.
+        hold_back(dbsession, batch.campaign_id, batch.next_attempt_at)
     else:
         # A refusal (400, 413...) is not tried again by itself: the same request would fail the
-        # same way. The campaign stops, with the error for staff to read.
+        # same way. The campaign stops, with the error for staff to read, unless staff stopped it
+        # for good meanwhile.
         batch.status = BatchStatus.FAILED
-        campaign = dbsession.get(Campaign, batch.campaign_id)
-        campaign.status = CampaignStatus.PAUSED
-        campaign.last_error = batch.last_error
+        dbsession.execute(
+            update(Campaign).where(Campaign.id == batch.campaign_id, Campaign.status == CampaignStatus.SENDING)
+            .values(status=CampaignStatus.PAUSED, last_error=batch.last_error)
+            .execution_options(synchronize_session=False))
 
 
 def finish_if_done(dbsession: Session, campaign: Campaign, now: datetime.datetime) -> None:
@@ -294,30 +318,19 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
     """Send due batches until the campaign is done, paused, or this task's slice is over.
     Commits after every step (the caller's transaction is begun again each time)."""
     dbsession = request.dbsession
-    settings = request.registry.settings
-    rate = settings["mailing.messages_per_second"]
+    rate = request.registry.settings["mailing.messages_per_second"]
     if not take_lease(dbsession, campaign_id, utcnow()):
         return SendingOutcome(0)
     _commit(request)
     mailer = request.registry.getUtility(IMailer)
     content = campaign_content(request, dbsession.get(Campaign, campaign_id))
     started = clock()
-    not_before = started
     sent = 0
     while True:
         campaign = dbsession.get(Campaign, campaign_id, populate_existing=True)
         if campaign.status is not CampaignStatus.SENDING:
             release_lease(dbsession, campaign_id)
             return SendingOutcome(sent)
-        wait = not_before - clock()
-        if wait > 0:
-            if wait > LONGEST_SLEEP_SECONDS:
-                release_lease(dbsession, campaign_id)
-                return SendingOutcome(sent, utcnow() + datetime.timedelta(seconds=wait))
-            _commit(request)
-            sleep(wait)
-            _renew_lease(dbsession, campaign_id, utcnow())
-            continue
         if clock() - started > TASK_SLICE_SECONDS:
             release_lease(dbsession, campaign_id)
             return SendingOutcome(sent, utcnow())
@@ -338,6 +351,7 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
         batch_id = batch.id
         if not message.recipients:
             record_accepted(dbsession, batch_id, None, now)
+            finish_if_done(dbsession, campaign, now)
             continue
         # The claim is committed before the request: whatever happens next, no other worker
         # sends this batch.
@@ -351,10 +365,16 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
             log.warning("campaign %s batch %s: %s", campaign_id, batch_id, error)
             record_failure(dbsession, batch_id, error, utcnow())
         else:
-            record_accepted(dbsession, batch_id, message_id, utcnow())
+            accepted_at = utcnow()
+            record_accepted(dbsession, batch_id, message_id, accepted_at,
+                            [int(recipient.custom_args["recipient_id"]) for recipient in message.recipients])
             sent += 1
             if rate > 0:
-                not_before = clock() + len(message.recipients) / rate
+                hold_back(dbsession, campaign_id,
+                          accepted_at + datetime.timedelta(seconds=len(message.recipients) / rate))
+            # In the same commit as the last acceptance: a worker stopping right after it
+            # leaves no campaign "sending" with nothing left to send.
+            finish_if_done(dbsession, dbsession.get(Campaign, campaign_id, populate_existing=True), accepted_at)
         _renew_lease(dbsession, campaign_id, utcnow())
         _commit(request)
 
@@ -386,6 +406,19 @@ def campaigns_to_resume(dbsession: Session, now: datetime.datetime) -> list[int]
     return list(dbsession.scalars(select(Campaign.id).where(
         Campaign.status == CampaignStatus.SENDING,
         or_(Campaign.lease_until.is_(None), Campaign.lease_until < now), due)))
+
+
+def finish_abandoned(dbsession: Session, now: datetime.datetime) -> None:
+    """Sending campaigns no worker holds and nothing is left to send of (its worker stopped right
+    after the last batch, or the webhook settled the last batch in doubt)."""
+    unfinished = select(CampaignBatch.id).where(
+        CampaignBatch.campaign_id == Campaign.id,
+        CampaignBatch.status.in_([BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED,
+                                  BatchStatus.IN_DOUBT])).exists()
+    for campaign in dbsession.scalars(select(Campaign).where(
+            Campaign.status == CampaignStatus.SENDING,
+            or_(Campaign.lease_until.is_(None), Campaign.lease_until < now), ~unfinished)):
+        finish_if_done(dbsession, campaign, now)
 
 
 def pause(campaign: Campaign) -> None:

@@ -28,6 +28,7 @@ def sweep_campaigns(request: Request) -> None:
             continue  # unscheduled or sent by hand since it was read
     for campaign_id in delivery.campaigns_to_resume(request.dbsession, now):
         request.enqueue(send_campaign, campaign_id)
+    delivery.finish_abandoned(request.dbsession, now)
 
 
 # Huey reads crontabs in UTC (utc=True), and 07:00 in Athens is 05:00 UTC in winter but 04:00 UTC

@@ -27,6 +27,8 @@ class ReceivedRequest:
     body: dict[str, Any]
     status: int = 0
     message_id: str = ""
+    # When it arrived (time.monotonic()), to check the pauses between requests.
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def recipients(self) -> list[str]:

@@ -14,6 +14,7 @@ from dimoskopio.i18n import _, localizer_for
 from dimoskopio.tasks import run_pending_tasks
 from mailing.models import DeliveryEvent, MailingTopic, Subscriber, SubscriberStatus, Subscription
 from tests.browser.conftest import local_link, log_in, text
+from tests.browser.test_event_journeys import formatted
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +58,7 @@ def test_staff_send_a_campaign_and_a_subscriber_unsubscribes_from_it(
 
     # The worker; the page keeps polling meanwhile, and reloads itself when the campaign is sent.
     run_pending_tasks()
-    done = localizer_for("el").translate(_("${done} of ${total} recipients done.", mapping={"done": 2, "total": 2}))
+    done = formatted("%(done)s of %(total)s recipients done.", done=2, total=2)
     expect(progress.get_by_role("status")).to_have_text(done, timeout=20_000)
     expect(page.locator(".status-sent")).to_be_visible()
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dimoskopio.db import utcnow
-from dimoskopio.mail.services import IMailer
+from dimoskopio.mail.services import IMailer, MailDeliveryError
 from dimoskopio.signing import read_row_token
 from dimoskopio.tasks import huey, task_request
 from mailing import delivery
@@ -363,3 +363,104 @@ def test_the_file_backend_writes_one_personal_message_per_recipient(app, dbsessi
     assert "Γεια σου Μαρία!" in text
     assert "%" not in text
     assert reload(dbsession, Campaign, campaign_id).status is CampaignStatus.SENT
+
+
+def test_the_throttle_holds_whichever_worker_goes_on(app, dbsession, settings, sendgrid, run_tasks):
+    """A throttled campaign waits in the database, so the sweep that takes over from a task that
+    stopped to wait does not send sooner."""
+    settings["mailing.batch_size"] = 10
+    settings["mailing.messages_per_second"] = 0.5
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 40)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    run_tasks()
+    for _ in range(3):
+        sweep_campaigns.call_local()
+        run_tasks()
+    assert len(sendgrid.received) == 1
+    batches = dbsession.scalars(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id,
+                                                            CampaignBatch.status == BatchStatus.PENDING)).all()
+    assert len(batches) == 3
+    assert min(batch.next_attempt_at for batch in batches) >= utcnow() + datetime.timedelta(seconds=15)
+
+
+def test_a_rate_limit_holds_every_batch_not_only_the_one_refused(app, dbsession, settings, sendgrid, run_tasks):
+    settings["mailing.batch_size"] = 2
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 6)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    sendgrid.answer_next(429, {"X-RateLimit-Reset": str(int(time.time()) + 1)})
+    start(campaign_id)
+    run_tasks()
+
+    assert [request.status for request in sendgrid.received] == [429, 202, 202, 202]
+    assert sendgrid.received[1].at - sendgrid.received[0].at >= 0.5
+    assert len(set(sendgrid.delivered_addresses())) == 6
+
+
+def test_the_sweep_finishes_a_campaign_whose_worker_stopped_after_its_last_batch(app, dbsession, sendgrid):
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 2)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    huey.flush()
+    with task_request() as request:  # the batch was accepted and recorded, then the worker died
+        batch = request.dbsession.scalar(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id))
+        delivery.record_accepted(request.dbsession, batch.id, "abc", utcnow())
+        request.dbsession.get(Campaign, campaign_id).lease_until = utcnow() - datetime.timedelta(seconds=1)
+    sweep_campaigns.call_local()
+    assert reload(dbsession, Campaign, campaign_id).status is CampaignStatus.SENT
+
+
+def test_people_who_leave_the_campaigns_topics_after_the_start_are_skipped(
+        app, dbsession, settings, sendgrid, run_tasks):
+    settings["mailing.batch_size"] = 2
+    topic = make_topic(dbsession)
+    other = make_topic(dbsession, slug="calls", name_en="Calls")
+    people = make_subscribers(dbsession, topic, 4)
+    for person in people:
+        person.subscriptions.append(Subscription(topic_id=other.id))
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    leaving = dbsession.get(Subscriber, people[3].id)
+    leaving.subscriptions = [kept for kept in leaving.subscriptions if kept.topic_id == other.id]
+    dbsession.commit()
+    run_tasks()
+    assert sorted(sendgrid.delivered_addresses()) == sorted(person.email for person in people[:3])
+    assert statuses(dbsession, campaign_id) == {RecipientStatus.SENT: 3, RecipientStatus.SKIPPED: 1}
+
+
+def test_a_refusal_does_not_undo_a_cancel_made_while_the_request_was_under_way(app, dbsession, sendgrid):
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 2)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    with task_request() as request:
+        batch = delivery.claim_batch(request.dbsession, campaign_id, utcnow())
+        batch_id = batch.id
+        delivery.cancel(request.dbsession, request.dbsession.get(Campaign, campaign_id), utcnow())
+    with task_request() as request:
+        refusal = MailDeliveryError("SendGrid answered 400", transient=False)
+        delivery.record_failure(request.dbsession, batch_id, refusal, utcnow())
+    assert reload(dbsession, Campaign, campaign_id).status is CampaignStatus.CANCELLED
+
+
+def test_a_name_is_escaped_everywhere_in_the_html_part(app, dbsession, sendgrid, run_tasks):
+    topic = make_topic(dbsession)
+    [person] = make_subscribers(dbsession, topic, 1)
+    person.name = "</title><h1>Χ</h1> Παπαδάκη"
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    run_tasks()
+    [request] = sendgrid.accepted
+    html = request.body["content"][1]["value"]
+    assert "%first-name%" not in html and "%first-name.html%" in html
+    values = request.body["personalizations"][0]["substitutions"]
+    assert values["%first-name.html%"] == "&lt;/title&gt;&lt;h1&gt;Χ&lt;/h1&gt;"

@@ -4,8 +4,10 @@ import datetime
 
 from sqlalchemy import select
 
+from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
-from mailing.models import CampaignStatus, Subscriber
+from mailing.models import Campaign, CampaignStatus, Subscriber
+from tests.functional.conftest import csrf_token
 from tests.functional.test_campaign_delivery import make_campaign, make_subscribers, make_topic, start
 
 ARCHIVE = "/newsletter/archive"
@@ -92,3 +94,21 @@ def test_the_subscribe_page_links_to_the_archive(testapp):
     assert page.html.find("a", href=ARCHIVE) is not None
     assert testapp.get(ARCHIVE).html.select_one(".empty-state") is not None
 
+
+
+def test_staff_take_a_sent_campaign_off_the_archive_and_put_it_back(testapp, dbsession, logged_in):
+    ids = campaigns_in_every_state(dbsession)
+    logged_in(Role.STAFF)
+    page_path = f"/admin/newsletter/campaigns/{ids['published']}"
+    token = csrf_token(testapp)
+
+    testapp.post(f"{page_path}/unpublish", {"csrf_token": token}, status=303)
+    testapp.get(f"{ARCHIVE}/{ids['published']}", status=404)
+    testapp.post(f"{page_path}/publish", {"csrf_token": token}, status=303)
+    testapp.get(f"{ARCHIVE}/{ids['published']}", status=200)
+    # Only sent campaigns are published or withdrawn this way; a draft chooses it on its form.
+    refused = testapp.post(f"/admin/newsletter/campaigns/{ids['draft']}/unpublish", {"csrf_token": token},
+                           status=303).follow()
+    assert refused.html.select_one(".notice-error") is not None
+    dbsession.rollback()
+    assert dbsession.get(Campaign, ids["draft"]).in_archive

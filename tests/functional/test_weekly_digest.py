@@ -300,12 +300,13 @@ def test_staff_screen_warns_without_the_topic(testapp, logged_in):
     assert "notice-warning" in page.html.select_one("#digest-audience")["class"]
 
 
-def test_draft_now_button(testapp, dbsession, topic, logged_in, event_factory):
+def test_draft_now_button(testapp, dbsession, topic, logged_in, event_factory, tr):
     logged_in(Role.STAFF)
     page = testapp.get("/admin/newsletter/digest")
     assert page.html.select_one(".empty-state")
     nothing = page.forms["draft-form"].submit("action", value="draft").follow()
-    assert "No published event starts in the next two weeks" in nothing.text
+    assert tr("No published event starts in the next two weeks, so there is nothing to put in a digest.") \
+        in nothing.text
     assert digests(dbsession) == []
 
     event_factory(starts_at=utcnow() + datetime.timedelta(days=2))
@@ -315,7 +316,7 @@ def test_draft_now_button(testapp, dbsession, topic, logged_in, event_factory):
     assert campaign.created_by_id is not None
 
     again = testapp.get("/admin/newsletter/digest").forms["draft-form"].submit("action", value="draft").follow()
-    assert "drafted already" in again.text
+    assert tr("This week's digest has been drafted already: it is in the list below.") in again.text
     assert len(digests(dbsession)) == 1
     link = again.html.select_one("#digests-table tbody a")
     assert link["href"] == f"/admin/newsletter/campaigns/{campaign.id}"
