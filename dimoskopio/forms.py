@@ -98,3 +98,14 @@ def valid_slug(form: wtforms.Form, field: wtforms.Field) -> None:
     if field.data and not SLUG_PATTERN.match(field.data):
         raise validators.ValidationError(
             _("Use lower-case Latin letters, digits and hyphens, like startup-night-2027."))
+
+
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+
+def plausible_year(form: wtforms.Form, field: wtforms.Field) -> None:
+    """A date field's year must be near ours: a far-off one overflows when converted between time zones."""
+    if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise validators.ValidationError(_("Enter a date between ${first} and ${last}.",
+                                           mapping={"first": EARLIEST_YEAR, "last": LATEST_YEAR}))

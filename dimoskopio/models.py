@@ -18,6 +18,7 @@ from events.models import (
     Topic,
     Venue,
 )
+from incubator.models import Cohort, Startup, StartupFounder
 from mailing.models import (
     Campaign,
     CampaignBatch,
@@ -46,6 +47,7 @@ __all__ = [
     "CampaignSegment",
     "CampaignTopic",
     "Category",
+    "Cohort",
     "ConsentRecord",
     "DeliveryEvent",
     "Event",
@@ -58,6 +60,8 @@ __all__ = [
     "Question",
     "Registration",
     "Series",
+    "Startup",
+    "StartupFounder",
     "Subscriber",
     "Subscription",
     "Suppression",

@@ -26,7 +26,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, valid_slug
+from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, plausible_year, valid_slug
 from dimoskopio.i18n import _
 from events.models import (
     ANSWER_MAX_LENGTH,
@@ -160,16 +160,6 @@ class FeedbackForm(Form):
 # --- staff ------------------------------------------------------------------------------------
 
 
-EARLIEST_YEAR = 2000
-LATEST_YEAR = 2100
-
-
-def _plausible_year(form: Form, field: Any) -> None:
-    if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
-        raise ValidationError(_("Enter a date between ${first} and ${last}.",
-                                mapping={"first": EARLIEST_YEAR, "last": LATEST_YEAR}))
-
-
 def _https_url(form: Form, field: Any) -> None:
     if field.data and not field.data.startswith(("https://", "http://")):
         raise ValidationError(_("Enter a full web address starting with https://"))
@@ -203,19 +193,19 @@ class EventForm(Form):
                              description=_("One per line."))
     speakers = TextAreaField(_("Speakers"), validators=[Length(max=ANSWER_MAX_LENGTH)],
                              description=_("One per line."))
-    starts_at = DateTimeLocalField(_("Starts"), validators=[Required(), _plausible_year], format="%Y-%m-%dT%H:%M")
-    ends_at = DateTimeLocalField(_("Ends"), validators=[Required(), _plausible_year], format="%Y-%m-%dT%H:%M")
+    starts_at = DateTimeLocalField(_("Starts"), validators=[Required(), plausible_year], format="%Y-%m-%dT%H:%M")
+    ends_at = DateTimeLocalField(_("Ends"), validators=[Required(), plausible_year], format="%Y-%m-%dT%H:%M")
     all_day = BooleanField(_("All-day event (only the dates count)"))
     capacity = IntegerField(
         _("Seats"), validators=[Optional(), NumberRange(min=0, max=MAX_CAPACITY)],
         description=_("Leave empty for no limit."),
     )
     registration_opens_at = DateTimeLocalField(
-        _("Registration opens"), validators=[Optional(), _plausible_year], format="%Y-%m-%dT%H:%M",
+        _("Registration opens"), validators=[Optional(), plausible_year], format="%Y-%m-%dT%H:%M",
         description=_("Leave empty to open registration when the event is published."),
     )
     registration_closes_at = DateTimeLocalField(
-        _("Registration closes"), validators=[Optional(), _plausible_year], format="%Y-%m-%dT%H:%M",
+        _("Registration closes"), validators=[Optional(), plausible_year], format="%Y-%m-%dT%H:%M",
         description=_("Leave empty to close registration when the event starts."),
     )
     approval_required = BooleanField(_("Registrations need staff approval"))

@@ -27,6 +27,7 @@ from dimoskopio.mail.services import (
 )
 from dimoskopio.markdown import markdown_to_text, render_markdown
 from events.models import ACTIVE_STATUSES, Category, Event, Registration, RegistrationStatus
+from incubator.models import Cohort, Startup, StartupFounder
 from mailing.models import (
     Campaign,
     CampaignRecipient,
@@ -259,6 +260,10 @@ def _segment_emails(segment: CampaignSegment) -> Select[Any]:
     if kind in (SegmentKind.FOUNDERS, SegmentKind.MENTORS):
         role = Role.FOUNDER if kind is SegmentKind.FOUNDERS else Role.MENTOR
         return select(func.lower(User.email)).where(User.role == role, User.is_active.is_(True))
+    if kind is SegmentKind.COHORT_FOUNDERS:
+        return (select(func.lower(User.email)).join(StartupFounder, StartupFounder.user_id == User.id)
+                .join(Startup, Startup.id == StartupFounder.startup_id)
+                .where(Startup.cohort_id == segment.cohort_id, User.is_active.is_(True)))
     query = select(Registration.email)
     if kind in (SegmentKind.EVENT_REGISTERED, SegmentKind.EVENT_ATTENDED):
         query = query.where(Registration.event_id == segment.event_id)
@@ -300,6 +305,11 @@ class SegmentChoice:
     kind: SegmentKind
     event_id: int | None = None
     category_id: int | None = None
+    cohort_id: int | None = None
+
+
+def _segment_key(segment: CampaignSegment | SegmentChoice) -> tuple[Any, ...]:
+    return segment.kind, segment.event_id, segment.category_id, segment.cohort_id
 
 
 def save_campaign(dbsession: Session, campaign: Campaign, values: dict[str, Any], topics: list[MailingTopic],
@@ -308,12 +318,12 @@ def save_campaign(dbsession: Session, campaign: Campaign, values: dict[str, Any]
     for field in ("subject", "preheader", "body", "locale", "audience_locale", "in_archive"):
         setattr(campaign, field, values[field])
     campaign.topics = topics
-    wanted = {(choice.kind, choice.event_id, choice.category_id) for choice in segments}
-    campaign.segments = [segment for segment in campaign.segments
-                         if (segment.kind, segment.event_id, segment.category_id) in wanted]
-    have = {(segment.kind, segment.event_id, segment.category_id) for segment in campaign.segments}
-    for kind, event_id, category_id in sorted(wanted - have, key=str):
-        campaign.segments.append(CampaignSegment(kind=kind, event_id=event_id, category_id=category_id))
+    wanted = {_segment_key(choice) for choice in segments}
+    campaign.segments = [segment for segment in campaign.segments if _segment_key(segment) in wanted]
+    have = {_segment_key(segment) for segment in campaign.segments}
+    for kind, event_id, category_id, cohort_id in sorted(wanted - have, key=str):
+        campaign.segments.append(CampaignSegment(kind=kind, event_id=event_id, category_id=category_id,
+                                                 cohort_id=cohort_id))
     if campaign.id is None:
         dbsession.add(campaign)
     dbsession.flush()
@@ -340,7 +350,8 @@ def duplicate(dbsession: Session, campaign: Campaign, user_id: int | None) -> Ca
                     locale=campaign.locale, audience_locale=campaign.audience_locale,
                     in_archive=campaign.in_archive, topics=list(campaign.topics), created_by_id=user_id,
                     segments=[CampaignSegment(kind=segment.kind, event_id=segment.event_id,
-                                              category_id=segment.category_id) for segment in campaign.segments])
+                                              category_id=segment.category_id, cohort_id=segment.cohort_id)
+                              for segment in campaign.segments])
     dbsession.add(copy)
     dbsession.flush()
     return copy
@@ -409,6 +420,10 @@ def segment_categories(dbsession: Session) -> list[Category]:
     return list(dbsession.scalars(select(Category).order_by(Category.position, Category.id)))
 
 
+def segment_cohorts(dbsession: Session) -> list[Cohort]:
+    return list(dbsession.scalars(select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.id.desc())))
+
+
 @dataclass(frozen=True)
 class SegmentSummary:
     """A segment as staff read it: its kind and the event or category it names."""
@@ -416,6 +431,7 @@ class SegmentSummary:
     kind: SegmentKind
     event: Event | None
     category: Category | None
+    cohort: Cohort | None
 
 
 def segment_summaries(dbsession: Session, campaign: Campaign) -> list[SegmentSummary]:
@@ -425,8 +441,11 @@ def segment_summaries(dbsession: Session, campaign: Campaign) -> list[SegmentSum
         select(Event).options(lazyload("*")).where(Event.id.in_(event_ids)))} if event_ids else {}
     categories = {category.id: category for category in dbsession.scalars(
         select(Category).where(Category.id.in_(category_ids)))} if category_ids else {}
-    return [SegmentSummary(segment.kind, events.get(segment.event_id), categories.get(segment.category_id))
-            for segment in campaign.segments]
+    cohort_ids = {segment.cohort_id for segment in campaign.segments if segment.cohort_id is not None}
+    cohorts = {cohort.id: cohort for cohort in dbsession.scalars(
+        select(Cohort).where(Cohort.id.in_(cohort_ids)))} if cohort_ids else {}
+    return [SegmentSummary(segment.kind, events.get(segment.event_id), categories.get(segment.category_id),
+                           cohorts.get(segment.cohort_id)) for segment in campaign.segments]
 
 
 def sent_counts(dbsession: Session, campaign_ids: list[int]) -> dict[int, int]:

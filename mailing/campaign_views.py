@@ -116,7 +116,7 @@ def _compose(request: Request, campaign: Campaign | None) -> Any:
     dbsession = request.dbsession
     named_events = [segment.event_id for segment in campaign.segments if segment.event_id] if campaign else []
     form = CampaignForm(request, services.topics(dbsession), campaign_services.segment_events(dbsession, named_events),
-                        campaign_services.segment_categories(dbsession))
+                        campaign_services.segment_categories(dbsession), campaign_services.segment_cohorts(dbsession))
     if request.method == "POST":
         if form.validate():
             saved = campaign_services.save_campaign(

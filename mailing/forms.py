@@ -25,9 +25,10 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
-from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, valid_slug
+from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, plausible_year, valid_slug
 from dimoskopio.i18n import _, format_date
 from events.models import Category, Event
+from incubator.models import Cohort
 from mailing.campaign_services import (
     MERGE_FIELDS,
     TEST_SEND_MAX_ADDRESSES,
@@ -212,12 +213,14 @@ class CampaignForm(Form):
     categories_attended = SelectMultipleField(_("Attended an event of one of these categories"), coerce=int,
                                               render_kw={"size": SEGMENT_LIST_SIZE})
     founders = BooleanField(_("Founders of the incubator's startups"))
+    cohort_founders = SelectMultipleField(_("Founders of the startups of one of these cohorts"), coerce=int,
+                                          render_kw={"size": SEGMENT_LIST_SIZE})
     mentors = BooleanField(_("Mentors"))
     in_archive = BooleanField(_("Publish it in the public archive once it is sent"),
                               description=_("Without anyone's name or personal links."))
 
     def __init__(self, request: Request, topics: list[MailingTopic], events: list[Event],
-                 categories: list[Category], **kwargs: Any) -> None:
+                 categories: list[Category], cohorts: list[Cohort], **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
         locale_name = request.locale_name
         translate = request.localizer.translate
@@ -233,6 +236,7 @@ class CampaignForm(Form):
         category_choices = [SelectChoice(category.id, category.localized("name", locale_name))
                             for category in categories]
         self.categories_registered.choices = self.categories_attended.choices = category_choices
+        self.cohort_founders.choices = [SelectChoice(cohort.id, cohort.name) for cohort in cohorts]
         if request.method != "POST":
             self.locale.data = locale_name
 
@@ -245,6 +249,8 @@ class CampaignForm(Form):
         for kind, field_name in SEGMENT_FIELDS.items():
             getattr(self, field_name).data = [segment.event_id or segment.category_id
                                               for segment in campaign.segments if segment.kind is kind]
+        self.cohort_founders.data = [segment.cohort_id for segment in campaign.segments
+                                     if segment.kind is SegmentKind.COHORT_FOUNDERS]
         kinds = {segment.kind for segment in campaign.segments}
         self.founders.data = SegmentKind.FOUNDERS in kinds
         self.mentors.data = SegmentKind.MENTORS in kinds
@@ -272,6 +278,8 @@ class CampaignForm(Form):
                         for category_id in getattr(self, SEGMENT_FIELDS[kind]).data]
         if self.founders.data:
             choices.append(SegmentChoice(SegmentKind.FOUNDERS))
+        choices += [SegmentChoice(SegmentKind.COHORT_FOUNDERS, cohort_id=cohort_id)
+                    for cohort_id in self.cohort_founders.data]
         if self.mentors.data:
             choices.append(SegmentChoice(SegmentKind.MENTORS))
         return choices
@@ -286,19 +294,8 @@ class SendNowForm(Form):
             _("Yes, send it now. Recipients: ${count}", mapping={"count": count}))
 
 
-EARLIEST_YEAR = 2000
-LATEST_YEAR = 2100
-
-
-def _plausible_year(form: Form, field: Any) -> None:
-    # A far-off year would overflow when converted between time zones.
-    if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
-        raise ValidationError(_("Enter a date between ${first} and ${last}.",
-                                mapping={"first": EARLIEST_YEAR, "last": LATEST_YEAR}))
-
-
 class ScheduleForm(Form):
-    send_at = DateTimeLocalField(_("Send it on"), validators=[Required(), _plausible_year], format="%Y-%m-%dT%H:%M")
+    send_at = DateTimeLocalField(_("Send it on"), validators=[Required(), plausible_year], format="%Y-%m-%dT%H:%M")
 
     def __init__(self, request: Request, scheduled_at: datetime.datetime | None = None, **kwargs: Any) -> None:
         super().__init__(request, **kwargs)

@@ -237,6 +237,7 @@ class SegmentKind(enum.StrEnum):
     CATEGORY_REGISTERED = "category_registered"
     CATEGORY_ATTENDED = "category_attended"
     FOUNDERS = "founders"
+    COHORT_FOUNDERS = "cohort_founders"
     MENTORS = "mentors"
 
 
@@ -246,6 +247,7 @@ SEGMENT_KIND_LABELS = {
     SegmentKind.CATEGORY_REGISTERED: _("Registered for an event of the category"),
     SegmentKind.CATEGORY_ATTENDED: _("Attended an event of the category"),
     SegmentKind.FOUNDERS: _("Founders"),
+    SegmentKind.COHORT_FOUNDERS: _("Founders of the cohort's startups"),
     SegmentKind.MENTORS: _("Mentors"),
 }
 
@@ -261,6 +263,7 @@ class CampaignSegment(Base):
     kind: Mapped[SegmentKind] = mapped_column(enum_column_type(SegmentKind, "segment_kind"))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("event_categories.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
 
 
 class BatchStatus(enum.StrEnum):

@@ -97,6 +97,15 @@ def switch_language(testapp: webtest.TestApp, locale_name: str) -> webtest.TestR
 
 
 @pytest.fixture
+def settings(registry: Any) -> Iterator[dict[str, Any]]:
+    """The app's settings, to change for one test; they are put back as they were after it."""
+    saved = dict(registry.settings)
+    yield registry.settings
+    registry.settings.clear()
+    registry.settings.update(saved)
+
+
+@pytest.fixture
 def tr(registry: Any) -> Callable[..., str]:
     """A message as the app shows it in a language (HTML-escaped the way Jinja2 escapes it)."""
 

@@ -7,7 +7,6 @@ import email.policy
 import secrets
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from dimoskopio.db import utcnow
@@ -62,14 +61,6 @@ def make_campaign(dbsession, topic, **overrides):
     dbsession.add(campaign)
     dbsession.flush()
     return campaign
-
-
-@pytest.fixture
-def settings(registry):
-    saved = dict(registry.settings)
-    yield registry.settings
-    registry.settings.clear()
-    registry.settings.update(saved)
 
 
 def start(campaign_id):

@@ -13,6 +13,7 @@ from dimoskopio.accounts.models import Role
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import TRANSLATION_DOMAIN, _, localizer_for
 from events.models import RegistrationStatus
+from incubator.models import Cohort, Startup, StartupFounder
 from mailing.campaign_services import CampaignTemplateError, check_template
 from mailing.models import (
     BatchStatus,
@@ -237,6 +238,43 @@ def test_staff_create_a_campaign_whose_segment_narrows_whom_it_reaches(
     page = edit.submit(status=303).follow()
     assert re.search(r"\b4\b", page.html.select_one(".recipient-count").text)
     assert stored(dbsession, campaign.id).segments == []
+
+
+def test_a_campaign_for_the_founders_of_a_cohort(testapp, dbsession, staff, user_factory):
+    dbsession.rollback()
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 4)
+    current = Cohort(name="Κύκλος 2026", starts_on=datetime.date(2026, 3, 1), ends_on=datetime.date(2026, 12, 15))
+    earlier = Cohort(name="Κύκλος 2025", starts_on=datetime.date(2025, 3, 1), ends_on=datetime.date(2025, 12, 15))
+    dbsession.add_all([current, earlier])
+    dbsession.flush()
+    ours = Startup(name="Ελαιόλαδο Plus", slug="elaiolado-plus", cohort_id=current.id)
+    theirs = Startup(name="Κρητική Ενέργεια", slug="kritiki-energeia", cohort_id=earlier.id)
+    dbsession.add_all([ours, theirs])
+    dbsession.commit()
+    # person0 and person1 founded a startup of this cohort; person2 one of another cohort.
+    founders = [(user_factory(email=f"Person{number}@example.org", role=Role.FOUNDER).id, startup.id)
+                for number, startup in ((0, ours), (1, ours), (2, theirs))]
+    dbsession.add_all(StartupFounder(user_id=user_id, startup_id=startup_id, role="CEO")
+                      for user_id, startup_id in founders)
+    dbsession.commit()
+    cohort_id = current.id
+
+    form = form_with(testapp.get(f"{CAMPAIGNS}/new"), "subject")
+    form["subject"] = "Η επόμενη φάση του προγράμματος"
+    form["body"] = "Γεια σου {{ first_name }}!"
+    tick(form, "topics", topic.id)
+    form["cohort_founders"] = [str(cohort_id)]
+    page = form.submit(status=303).follow()
+
+    assert "Κύκλος 2026" in page.html.select_one("#audience-heading").parent.text
+    assert re.search(r"\b2\b", page.html.select_one(".recipient-count").text)
+    dbsession.rollback()
+    campaign = dbsession.scalar(select(Campaign))
+    assert [(segment.kind, segment.cohort_id) for segment in campaign.segments] == [
+        (SegmentKind.COHORT_FOUNDERS, cohort_id)]
+    assert form_with(testapp.get(f"{page_of(campaign.id)}/edit"), "subject")["cohort_founders"].value == [
+        str(cohort_id)]
 
 
 def test_the_campaign_list_filters_by_status_and_counts_who_got_each(testapp, dbsession, staff):

@@ -32,14 +32,6 @@ def at(day, hour, minute=0):
 
 
 @pytest.fixture
-def settings(registry):
-    saved = dict(registry.settings)
-    yield registry.settings
-    registry.settings.clear()
-    registry.settings.update(saved)
-
-
-@pytest.fixture
 def topic(dbsession):
     dbsession.rollback()
     found = MailingTopic(slug="weekly-digest", name_el="Εβδομαδιαία σύνοψη", name_en="Weekly digest", position=3)

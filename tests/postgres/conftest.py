@@ -1,5 +1,5 @@
 from tests.conftest import TEST_DB
-from tests.functional.conftest import make_app, tr  # noqa: F401 - fixtures these tests use too
+from tests.functional.conftest import make_app, settings, tr  # noqa: F401 - fixtures these tests use too
 
 
 def pytest_collection_modifyitems(config, items):

@@ -14,23 +14,20 @@ from tests.functional.test_campaign_delivery import make_campaign, make_subscrib
 from tests.postgres.test_concurrency import run_together
 
 
-def test_four_workers_on_one_campaign_send_each_recipient_once(app, dbsession, registry, sendgrid):
-    registry.settings["mailing.batch_size"] = 50
-    try:
-        topic = make_topic(dbsession)
-        make_subscribers(dbsession, topic, 500)
-        campaign_id = make_campaign(dbsession, topic).id
-        dbsession.commit()
-        start(campaign_id)
-        run_together(4, lambda _index: send_campaign.call_local(campaign_id))
-        # Whoever did not get the lease left the campaign to the one that did, which finished it.
-        with task_request() as request:
-            statuses = Counter(request.dbsession.scalars(select(CampaignBatch.status).where(
-                CampaignBatch.campaign_id == campaign_id)))
-            assert delivery.progress(request.dbsession, campaign_id).sent == 500
-            assert request.dbsession.get(Campaign, campaign_id).status is CampaignStatus.SENT
-    finally:
-        registry.settings["mailing.batch_size"] = 1000
+def test_four_workers_on_one_campaign_send_each_recipient_once(app, dbsession, settings, sendgrid):
+    settings["mailing.batch_size"] = 50
+    topic = make_topic(dbsession)
+    make_subscribers(dbsession, topic, 500)
+    campaign_id = make_campaign(dbsession, topic).id
+    dbsession.commit()
+    start(campaign_id)
+    run_together(4, lambda _index: send_campaign.call_local(campaign_id))
+    # Whoever did not get the lease left the campaign to the one that did, which finished it.
+    with task_request() as request:
+        statuses = Counter(request.dbsession.scalars(select(CampaignBatch.status).where(
+            CampaignBatch.campaign_id == campaign_id)))
+        assert delivery.progress(request.dbsession, campaign_id).sent == 500
+        assert request.dbsession.get(Campaign, campaign_id).status is CampaignStatus.SENT
     assert statuses == {BatchStatus.ACCEPTED: 10}
     delivered = Counter(sendgrid.delivered_addresses())
     assert len(delivered) == 500 and set(delivered.values()) == {1}
