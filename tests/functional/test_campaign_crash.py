@@ -13,12 +13,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from dimoskopio.db import utcnow
-from dimoskopio.tasks import task_request
-from mailing.delivery import LEASE, settle_in_doubt
+from dimoskopio.accounts.models import Role
+from mailing.delivery import LEASE
 from mailing.models import BatchStatus, Campaign, CampaignBatch, CampaignRecipient, CampaignStatus, RecipientStatus
 from mailing.tasks import sweep_campaigns
 from tests.conftest import ROOT
+from tests.functional.conftest import csrf_token
 from tests.functional.test_campaign_delivery import make_campaign, make_subscribers, make_topic, start
 from tests.functional.test_commands import write_ini
 from tests.sendgrid_server import SendGridServer, webhook_events
@@ -96,8 +96,9 @@ def prepare_campaign(dbsession):
 
 def kill_during_third_request(server, worker_ini, tmp_path, campaign_id):
     server.hold_request = 3
-    first = Worker(worker_ini, tmp_path / "worker.log").start()
+    # Queued before the worker starts: on SQLite, the test's writes and the worker's must not meet.
     start(campaign_id)
+    first = Worker(worker_ini, tmp_path / "worker.log").start()
     assert server.held.wait(60), (tmp_path / "worker.log").read_text()
     first.kill()
     server.release()
@@ -128,9 +129,10 @@ def test_killed_worker_whose_request_was_taken_is_settled_by_the_webhook(
     assert [request.status for request in server.received] == [202, 202, 202]
 
     as_if_time_passed(dbsession, campaign_id, LEASE + datetime.timedelta(seconds=1))
+    # The sweep finds the batch in doubt and the campaign nobody holds, and queues the rest.
+    sweep_campaigns.call_local()
     second = Worker(worker_ini, tmp_path / "worker.log").start()
     try:
-        sweep_campaigns.call_local()
         wait_for(lambda: len(server.received) == 4)
         # The fourth batch went; the third waits, in doubt, and is not sent again.
         wait_for(lambda: ledger(dbsession, campaign_id)[RecipientStatus.SENT] == RECIPIENTS - 1000)
@@ -156,7 +158,7 @@ def test_killed_worker_whose_request_was_taken_is_settled_by_the_webhook(
 
 
 def test_killed_worker_whose_request_was_not_taken_is_sent_again_by_staff_decision(
-        app, dbsession, server, worker_ini, tmp_path):
+        app, dbsession, testapp, logged_in, server, worker_ini, tmp_path):
     campaign_id = prepare_campaign(dbsession)
     server.answer_next(202)
     server.answer_next(202)
@@ -165,17 +167,18 @@ def test_killed_worker_whose_request_was_not_taken_is_sent_again_by_staff_decisi
     assert [request.status for request in server.received] == [202, 202, 503]
 
     as_if_time_passed(dbsession, campaign_id, LEASE + datetime.timedelta(seconds=1))
+    sweep_campaigns.call_local()
+    logged_in(Role.STAFF)
     second = Worker(worker_ini, tmp_path / "worker.log").start()
     try:
-        sweep_campaigns.call_local()
         wait_for(lambda: ledger(dbsession, campaign_id)[RecipientStatus.SENT] == RECIPIENTS - 1000)
         # No webhook event will ever name the third batch: staff, seeing it never reached anyone,
-        # send it again.
-        with task_request() as request:
-            campaign = request.dbsession.get(Campaign, campaign_id)
-            batch = request.dbsession.scalar(select(CampaignBatch).where(
-                CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == BatchStatus.IN_DOUBT))
-            settle_in_doubt(request, campaign, batch, was_sent=False, now=utcnow())
+        # send it again from the campaign's page.
+        batch_id = dbsession.scalar(select(CampaignBatch.id).where(CampaignBatch.campaign_id == campaign_id,
+                                                                   CampaignBatch.status == BatchStatus.IN_DOUBT))
+        dbsession.rollback()
+        testapp.post(f"/admin/newsletter/campaigns/{campaign_id}/batches/{batch_id}",
+                     {"csrf_token": csrf_token(testapp), "decision": "resend"}, status=303)
         wait_for(lambda: ledger(dbsession, campaign_id)[RecipientStatus.SENT] == RECIPIENTS)
         wait_for(lambda: campaign_status(dbsession, campaign_id) is CampaignStatus.SENT)
     finally:
