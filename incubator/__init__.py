@@ -4,4 +4,14 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    config.include("incubator.seed")
     config.add_route("incubator.index", "/incubator")
+
+    # Staff.
+    config.add_route("admin.incubator.cohorts", "/admin/incubator/cohorts")
+    config.add_route("admin.incubator.cohort", "/admin/incubator/cohorts/{id:new|\\d+}")
+    config.add_route("admin.incubator.startups", "/admin/incubator/startups")
+    config.add_route("admin.incubator.startup", "/admin/incubator/startups/{id:new|\\d+}")
+    config.add_route("admin.incubator.founders", "/admin/incubator/startups/{id:\\d+}/founders")
+    config.add_route("admin.incubator.founder_remove",
+                     "/admin/incubator/startups/{id:\\d+}/founders/{founder_id:\\d+}/remove")

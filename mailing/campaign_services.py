@@ -420,10 +420,6 @@ def segment_categories(dbsession: Session) -> list[Category]:
     return list(dbsession.scalars(select(Category).order_by(Category.position, Category.id)))
 
 
-def segment_cohorts(dbsession: Session) -> list[Cohort]:
-    return list(dbsession.scalars(select(Cohort).order_by(Cohort.starts_on.desc(), Cohort.id.desc())))
-
-
 @dataclass(frozen=True)
 class SegmentSummary:
     """A segment as staff read it: its kind and the event or category it names."""

@@ -14,6 +14,7 @@ from dimoskopio.i18n import _, format_datetime
 from dimoskopio.mail.services import MailDeliveryError
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, page_count, requested_page
+from incubator.services import all_cohorts
 from mailing import campaign_services, delivery, services
 from mailing.campaign_services import CAMPAIGNS_PER_PAGE, CampaignTemplateError, allowed_actions
 from mailing.delivery import CampaignStateError
@@ -116,7 +117,7 @@ def _compose(request: Request, campaign: Campaign | None) -> Any:
     dbsession = request.dbsession
     named_events = [segment.event_id for segment in campaign.segments if segment.event_id] if campaign else []
     form = CampaignForm(request, services.topics(dbsession), campaign_services.segment_events(dbsession, named_events),
-                        campaign_services.segment_categories(dbsession), campaign_services.segment_cohorts(dbsession))
+                        campaign_services.segment_categories(dbsession), all_cohorts(dbsession))
     if request.method == "POST":
         if form.validate():
             saved = campaign_services.save_campaign(

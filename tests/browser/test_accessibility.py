@@ -19,6 +19,7 @@ from dimoskopio.tasks import run_pending_tasks, task_request
 from events.certificate_services import start_run
 from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
+from incubator.models import Cohort, Startup, StartupFounder
 from mailing.delivery import start_sending
 from mailing.models import (
     Campaign,
@@ -404,4 +405,35 @@ def test_campaign_pages(page, axe, live_server, dbsession, user_factory, app, lo
     for path in ["/newsletter/archive", f"/newsletter/archive/{sent.id}"]:
         response = page.goto(path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"
+        axe(page)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_incubator_staff_pages(page, axe, live_server, dbsession, user_factory, app, locale):
+    """The cohorts and startups screens, a form with its errors, and a startup's team."""
+    dbsession.rollback()
+    cohort = Cohort(name="Κύκλος 2026", programme="Πρόγραμμα επιτάχυνσης", starts_on=datetime.date(2026, 2, 1),
+                    ends_on=datetime.date(2026, 11, 30))
+    dbsession.add(cohort)
+    dbsession.flush()
+    startup = Startup(name="OliveSense", slug="olivesense", sector="Αγροδιατροφή", cohort_id=cohort.id)
+    dbsession.add(startup)
+    dbsession.commit()
+    founder = user_factory(email="founder@example.gr", role=Role.FOUNDER)
+    dbsession.add(StartupFounder(startup_id=startup.id, user_id=founder.id, role="CEO"))
+    dbsession.commit()
+    if locale == "en":
+        use_english(page, live_server)
+    staff = user_factory(email="staff@example.gr", role=Role.STAFF)
+    log_in(page, staff.email)
+
+    page.goto("/admin/incubator/cohorts/new")
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    axe(page)
+    for path in ["/admin/incubator/cohorts", f"/admin/incubator/cohorts/{cohort.id}", "/admin/incubator/startups",
+                 "/admin/incubator/startups/new", f"/admin/incubator/startups/{startup.id}"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        expect(page.locator("html")).to_have_attribute("lang", locale)
         axe(page)

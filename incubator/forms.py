@@ -1,0 +1,95 @@
+"""Forms of the incubator's staff screens: cohorts, startups and their founders."""
+
+from typing import Any
+
+from pyramid.request import Request
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import Optional, ValidationError
+
+from dimoskopio.accounts.forms import _valid_email
+from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
+from dimoskopio.forms import Form, Length, Required, plausible_year, valid_slug
+from dimoskopio.i18n import _
+from incubator.models import (
+    DESCRIPTION_MAX_LENGTH,
+    FOUNDER_ROLE_MAX_LENGTH,
+    KPI_PERIOD_LABELS,
+    NAME_MAX_LENGTH,
+    SECTOR_MAX_LENGTH,
+    SLUG_MAX_LENGTH,
+    STARTUP_STAGE_LABELS,
+    STARTUP_STATUS_LABELS,
+    WEBSITE_MAX_LENGTH,
+    KpiPeriod,
+    StartupStage,
+    StartupStatus,
+)
+
+# The cohort select's value for "no cohort" (an id is never 0).
+NO_COHORT_CHOICE = 0
+
+
+def _translated_choices(request: Request, labels: dict[Any, Any]) -> list[SelectChoice]:
+    translate = request.localizer.translate
+    return [SelectChoice(value.value, translate(label)) for value, label in labels.items()]
+
+
+def _web_address(form: Form, field: Any) -> None:
+    if field.data and not field.data.strip().startswith(("https://", "http://")):
+        raise ValidationError(_("Enter a full web address starting with https://"))
+
+
+class CohortForm(Form):
+    name = StringField(_("Name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)],
+                       description=_("For example: Cohort 2027."))
+    programme = StringField(_("Programme"), validators=[Length(max=NAME_MAX_LENGTH)])
+    description = TextAreaField(_("Description"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
+    starts_on = DateField(_("Starts on"), validators=[Required(), plausible_year])
+    ends_on = DateField(_("Ends on"), validators=[Required(), plausible_year])
+    kpi_period = SelectField(_("KPI reports"), validators=[Required()], default=KpiPeriod.QUARTERLY.value,
+                             description=_("How often the cohort's founders report their figures."))
+
+    def __init__(self, request: Request, **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.kpi_period.choices = _translated_choices(request, KPI_PERIOD_LABELS)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        starts, ends = self.starts_on.data, self.ends_on.data
+        if starts and ends and ends < starts and not self.ends_on.errors:
+            self.ends_on.errors.append(self._translate(_("The end cannot be before the start.")))
+            valid = False
+        return valid
+
+    def values(self) -> dict[str, Any]:
+        return {**self.data, "kpi_period": KpiPeriod(self.kpi_period.data)}
+
+
+class StartupForm(Form):
+    name = StringField(_("Name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
+    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), valid_slug],
+                       description=_("The last part of the startup's address. Left empty, it is made from the name."))
+    description = TextAreaField(_("Description"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
+    sector = StringField(_("Sector"), validators=[Length(max=SECTOR_MAX_LENGTH)],
+                         description=_("For example: agrifood, tourism technology, health."))
+    stage = SelectField(_("Stage"), validators=[Required()], default=StartupStage.IDEA.value)
+    status = SelectField(_("Status"), validators=[Required()], default=StartupStatus.APPLICANT.value)
+    founded_on = DateField(_("Founded on (optional)"), validators=[Optional(), plausible_year])
+    website = URLField(_("Website (optional)"), validators=[Length(max=WEBSITE_MAX_LENGTH), _web_address])
+    cohort_id = SelectField(_("Cohort"), coerce=int, default=NO_COHORT_CHOICE)
+
+    def __init__(self, request: Request, cohorts: list[SelectChoice], **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.stage.choices = _translated_choices(request, STARTUP_STAGE_LABELS)
+        self.status.choices = _translated_choices(request, STARTUP_STATUS_LABELS)
+        self.cohort_id.choices = [SelectChoice(NO_COHORT_CHOICE, request.localizer.translate(_("None"))), *cohorts]
+
+    def values(self) -> dict[str, Any]:
+        return {**self.data, "stage": StartupStage(self.stage.data), "status": StartupStatus(self.status.data)}
+
+
+class FounderForm(Form):
+    email = EmailField(_("Email of their account"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email],
+                       description=_("The founder must already have an account on the site."))
+    role = StringField(_("Role in the team (optional)"), validators=[Length(max=FOUNDER_ROLE_MAX_LENGTH)],
+                       description=_("For example: CEO, CTO."))

@@ -1,0 +1,154 @@
+"""Demo incubator data: two past cohorts and the one running at `ctx.today`, each with
+`ctx.count(4 to 6)` startups and their founders.
+
+Startups of past cohorts graduated (those of the older one are alumni by now), but for one that
+withdrew or closed; those of the current cohort are incubated. Each startup has one to three
+founders: the founder accounts the accounts seeder made (`ctx.shared["users"][Role.FOUNDER]`),
+and, when those run out (at small scales), new founder accounts made the way that seeder makes them.
+
+What later seeders find in `ctx.shared`: ``"cohorts"`` (oldest first) and ``"startups"``.
+"""
+
+import datetime
+from collections.abc import Iterator
+
+from pyramid.config import Configurator
+
+from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.seed import DEMO_PASSWORD, random_person
+from dimoskopio.accounts.services import hash_password
+from dimoskopio.db import utcnow
+from dimoskopio.seed import SeedContext
+from events.services import slugify
+from incubator.models import (
+    SLUG_MAX_LENGTH,
+    Cohort,
+    KpiPeriod,
+    Startup,
+    StartupFounder,
+    StartupStage,
+    StartupStatus,
+)
+
+PROGRAMME = "Πρόγραμμα επιτάχυνσης Δημοσκοπίου"
+# The current cohort started this long before `ctx.today` and ends this long after it.
+CURRENT_COHORT_RUNNING = datetime.timedelta(days=120)
+CURRENT_COHORT_LEFT = datetime.timedelta(days=150)
+
+# Sector, name stems and suffixes (brand names are made of one of each), and what such a startup does.
+SECTORS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Αγροδιατροφή", ("Olive", "Thyme", "Carob", "Dittany", "Honey", "Vine"), (
+        "Αισθητήρες υγρασίας και καιρού για ελαιώνες, με ειδοποιήσεις άρδευσης στο κινητό.",
+        "Ιχνηλασιμότητα κρητικών προϊόντων από το χωράφι ως το ράφι με QR.",
+        "Πλατφόρμα απευθείας πώλησης παραγωγών του Ηρακλείου σε εστιατόρια.",
+    )),
+    ("Τεχνολογία τουρισμού", ("Minoa", "Knossos", "Elounda", "Lato", "Phaistos", "Amari"), (
+        "Διαδρομές πεζοπορίας και πολιτισμού στην ενδοχώρα, με κρατήσεις σε τοπικούς ξεναγούς.",
+        "Δυναμική τιμολόγηση για μικρά καταλύματα της Κρήτης.",
+        "Ψηφιακός ξεναγός με επαυξημένη πραγματικότητα για αρχαιολογικούς χώρους.",
+    )),
+    ("Υγεία", ("Medi", "Cura", "Asklepios", "Pulse", "Hygeia", "Vita"), (
+        "Τηλεπαρακολούθηση χρόνιων ασθενών σε απομακρυσμένα χωριά.",
+        "Εφαρμογή αποκατάστασης μετά από χειρουργείο με ασκήσεις και υπενθυμίσεις.",
+        "Ανάλυση ιατρικών εικόνων για ταχύτερη διάγνωση στα κέντρα υγείας.",
+    )),
+    ("Ενέργεια", ("Helio", "Aeolos", "Volt", "Sun", "Grid", "Thermo"), (
+        "Διαχείριση ενεργειακών κοινοτήτων για δήμους και συνεταιρισμούς.",
+        "Έξυπνοι μετρητές και συμβουλές εξοικονόμησης για ξενοδοχεία.",
+        "Φόρτιση ηλεκτρικών οχημάτων με ηλιακή ενέργεια σε δημόσιους χώρους.",
+    )),
+    ("Λογισμικό", ("Code", "Byte", "Data", "Cloud", "Logic", "Stack"), (
+        "Λογισμικό τιμολόγησης και μισθοδοσίας για μικρές επιχειρήσεις, συνδεδεμένο με το myDATA.",
+        "Εργαλεία ανοιχτών δεδομένων για δήμους και περιφέρειες.",
+        "Ψηφιακή πλατφόρμα κρατήσεων για επαγγελματίες υγείας και ομορφιάς.",
+    )),
+    ("Γαλάζια οικονομία", ("Aqua", "Marine", "Blue", "Kyma", "Thalassa", "Nautil"), (
+        "Παρακολούθηση ποιότητας νερού σε ιχθυοκαλλιέργειες με αισθητήρες.",
+        "Ανακύκλωση αλιευτικών διχτυών σε νήματα για την κλωστοϋφαντουργία.",
+        "Κρατήσεις θέσεων ελλιμενισμού για μικρές μαρίνες.",
+    )),
+)
+SUFFIXES = ("Lab", "Sense", "Link", "Hub", "Works", "Path", "Loop", "Ware")
+FOUNDER_ROLES = ("CTO", "COO", "Υπεύθυνη προϊόντος", "Υπεύθυνος πωλήσεων", "Συνιδρύτρια", "Συνιδρυτής")
+
+
+def seed_incubator(ctx: SeedContext) -> None:
+    cohorts = _cohorts(ctx)
+    founders = _founder_accounts(ctx)
+    names = _startup_names(ctx)
+    startups = []
+    for age, cohort in zip((2, 1, 0), cohorts, strict=True):
+        count = ctx.count(ctx.rng.randint(4, 6))
+        # One startup of each past cohort (of more than one) left it early.
+        dropped = ctx.rng.randrange(count) if age and count > 1 else None
+        for index in range(count):
+            name, sector, description = next(names)
+            startup = Startup(
+                name=name, slug=slugify(name, SLUG_MAX_LENGTH), sector=sector, description=description,
+                stage=_stage(ctx, age), status=_status(ctx, age, dropped == index), cohort=cohort,
+                founded_on=cohort.starts_on - datetime.timedelta(days=ctx.rng.randint(60, 3 * 365)),
+                website=f"https://{slugify(name)}.example.gr" if ctx.rng.random() < 0.8 else "",
+            )
+            for position in range(ctx.rng.randint(1, 3)):
+                role = "CEO" if position == 0 else ctx.rng.choice(FOUNDER_ROLES)
+                startup.founders.append(StartupFounder(user=next(founders), role=role))
+            ctx.dbsession.add(startup)
+            startups.append(startup)
+    ctx.dbsession.flush()
+    ctx.shared["cohorts"] = cohorts
+    ctx.shared["startups"] = startups
+
+
+def _cohorts(ctx: SeedContext) -> list[Cohort]:
+    current_start = ctx.today - CURRENT_COHORT_RUNNING
+    year = current_start.year
+    cohorts = [
+        Cohort(name=f"Κύκλος {past_year}", programme=PROGRAMME, starts_on=datetime.date(past_year, 2, 1),
+               ends_on=datetime.date(past_year, 11, 30), kpi_period=KpiPeriod.QUARTERLY,
+               description="Δέκα μήνες εκπαίδευσης, καθοδήγησης και γνωριμιών με επενδυτές.")
+        for past_year in (year - 2, year - 1)
+    ]
+    cohorts.append(Cohort(name=f"Κύκλος {year}", programme=PROGRAMME, starts_on=current_start,
+                          ends_on=ctx.today + CURRENT_COHORT_LEFT, kpi_period=KpiPeriod.MONTHLY,
+                          description="Ο τρέχων κύκλος: μηνιαίες αναφορές δεικτών και εβδομαδιαίες συναντήσεις."))
+    ctx.dbsession.add_all(cohorts)
+    return cohorts
+
+
+def _startup_names(ctx: SeedContext) -> Iterator[tuple[str, str, str]]:
+    """Brand names, each once, with a sector and what the startup does, in a random order (enough
+    for the 180 startups of the benchmarks' scale 10)."""
+    combinations = [(stem + suffix, sector, descriptions)
+                    for sector, stems, descriptions in SECTORS for stem in stems for suffix in SUFFIXES]
+    ctx.rng.shuffle(combinations)
+    for name, sector, descriptions in combinations:
+        yield name, sector, ctx.rng.choice(descriptions)
+
+
+def _founder_accounts(ctx: SeedContext) -> Iterator[User]:
+    """The seeded founder accounts, each once, then new ones."""
+    yield from ctx.shared["users"][Role.FOUNDER]
+    password_hash = hash_password(DEMO_PASSWORD)
+    while True:
+        name, email = random_person(ctx)
+        user = User(name=name, email=email, role=Role.FOUNDER, password_hash=password_hash,
+                    email_verified_at=utcnow())
+        ctx.dbsession.add(user)
+        yield user
+
+
+def _stage(ctx: SeedContext, age: int) -> StartupStage:
+    if age:
+        return ctx.rng.choice((StartupStage.EARLY_REVENUE, StartupStage.GROWTH))
+    return ctx.rng.choice((StartupStage.IDEA, StartupStage.MVP, StartupStage.MVP, StartupStage.EARLY_REVENUE))
+
+
+def _status(ctx: SeedContext, age: int, dropped: bool) -> StartupStatus:
+    if dropped:
+        return ctx.rng.choice((StartupStatus.WITHDRAWN, StartupStatus.CLOSED))
+    return {0: StartupStatus.INCUBATED, 1: StartupStatus.GRADUATED, 2: StartupStatus.ALUMNI}[age]
+
+
+def includeme(config: Configurator) -> None:
+    # After the accounts (10) and mailing (30) seeders: founders are the seeded founder accounts.
+    config.add_seeder("incubator", seed_incubator, order=40)
