@@ -200,7 +200,7 @@ def test_send_mode_sends_it_to_the_digest_subscribers_with_staff_text_taken_lite
     assert "Βραδιά {{ 7*7 }} [Κέρδισε](https://evil.example)" in html
     assert "{% raw %}Φέρτε {# φορητό #} {%- endraw %}" in html
     assert "Βραδιά {{ 7" in text
-    assert "49" not in text + html
+    assert "Βραδιά 49" not in text + html
     assert 'href="https://evil.example"' not in html
     assert 'href="http://localhost/events/pitch-night"' in html
     dbsession.rollback()
