@@ -18,7 +18,7 @@ from events.models import (
     Topic,
     Venue,
 )
-from incubator.models import Cohort, Startup, StartupFounder
+from incubator.models import Cohort, Startup, StartupFounder, StartupStatusChange
 from mailing.models import (
     Campaign,
     CampaignBatch,
@@ -62,6 +62,7 @@ __all__ = [
     "Series",
     "Startup",
     "StartupFounder",
+    "StartupStatusChange",
     "Subscriber",
     "Subscription",
     "Suppression",

@@ -97,10 +97,27 @@ class Startup(Base):
     website: Mapped[str] = mapped_column(String(WEBSITE_MAX_LENGTH), default="")
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"), index=True)
     cohort: Mapped[Cohort | None] = relationship(back_populates="startups")
+    # The founders chose to be listed in the public directory (while incubated, graduated or alumni).
+    in_directory: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
     founders: Mapped[list["StartupFounder"]] = relationship(
         back_populates="startup", cascade="all, delete-orphan", lazy="selectin", order_by="StartupFounder.id")
+    status_changes: Mapped[list["StartupStatusChange"]] = relationship(
+        back_populates="startup", cascade="all, delete-orphan", order_by="StartupStatusChange.changed_on")
+
+
+class StartupStatusChange(Base):
+    """One step of a startup's timeline: the status it took, and when."""
+
+    __tablename__ = "startup_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    startup_id: Mapped[int] = mapped_column(ForeignKey("startups.id", ondelete="CASCADE"), index=True)
+    startup: Mapped[Startup] = relationship(back_populates="status_changes")
+    status: Mapped[StartupStatus] = mapped_column(enum_column_type(StartupStatus, "startup_status"))
+    changed_on: Mapped[datetime.date] = mapped_column(Date)
+    changed_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
 
 class StartupFounder(Base):

@@ -1,8 +1,8 @@
-"""incubator cohorts startups founders; campaign segment by cohort
+"""incubator cohorts startups founders status timeline; campaign segment by cohort
 
-Revision ID: 31b7dca103c8
+Revision ID: 54c7a9d9c4f3
 Revises: 939e9efccb44
-Create Date: 2026-11-27 17:32:45.821110
+Create Date: 2026-11-27 18:04:41.896796
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import dimoskopio.db
 
 
-revision = '31b7dca103c8'
+revision = '54c7a9d9c4f3'
 down_revision = '939e9efccb44'
 branch_labels = None
 depends_on = None
@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('founded_on', sa.Date(), nullable=True),
     sa.Column('website', sa.String(length=300), nullable=False),
     sa.Column('cohort_id', sa.Integer(), nullable=True),
+    sa.Column('in_directory', sa.Boolean(), nullable=False),
     sa.Column('created_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_startups_cohort_id_cohorts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_startups')),
@@ -64,6 +65,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_startup_founders_startup_id'), ['startup_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_startup_founders_user_id'), ['user_id'], unique=False)
 
+    op.create_table('startup_status_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('startup_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('applicant', 'incubated', 'graduated', 'alumni', 'withdrawn', 'closed', name='startup_status', native_enum=False, length=20), nullable=False),
+    sa.Column('changed_on', sa.Date(), nullable=False),
+    sa.Column('changed_at', dimoskopio.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['startup_id'], ['startups.id'], name=op.f('fk_startup_status_changes_startup_id_startups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_startup_status_changes'))
+    )
+    with op.batch_alter_table('startup_status_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_startup_status_changes_startup_id'), ['startup_id'], unique=False)
+
     with op.batch_alter_table('campaign_segments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cohort_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_campaign_segments_cohort_id_cohorts'), 'cohorts', ['cohort_id'], ['id'], ondelete='CASCADE')
@@ -77,6 +90,10 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_campaign_segments_cohort_id_cohorts'), type_='foreignkey')
         batch_op.drop_column('cohort_id')
 
+    with op.batch_alter_table('startup_status_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_startup_status_changes_startup_id'))
+
+    op.drop_table('startup_status_changes')
     with op.batch_alter_table('startup_founders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_startup_founders_user_id'))
         batch_op.drop_index(batch_op.f('ix_startup_founders_startup_id'))
