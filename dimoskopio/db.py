@@ -113,14 +113,19 @@ SQLITE_BEGIN = "dimoskopio_sqlite_begin"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def begin_writing(dbsession: Session) -> None:
+    """On SQLite, which has one writer at a time, the transaction takes the write lock as it
+    begins (waiting for it up to the busy timeout), rather than reading first and failing to write
+    once another writer has committed: writes queue instead of failing. Elsewhere, nothing."""
+    if dbsession.get_bind().dialect.name == "sqlite":
+        dbsession.connection(execution_options={SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+
+
 def _dbsession(request: Request) -> Session:
     session_factory = request.registry["dbsession_factory"]
     dbsession = get_tm_session(session_factory, request.tm)
-    if request.method not in SAFE_METHODS and dbsession.get_bind().dialect.name == "sqlite":
-        # SQLite has one writer at a time. A form submission takes the write lock when its
-        # transaction begins (waiting for it up to the busy timeout), rather than reading first and
-        # failing to write once another writer has committed: writes queue instead of failing.
-        dbsession.connection(execution_options={SQLITE_BEGIN: "BEGIN IMMEDIATE"})
+    if request.method not in SAFE_METHODS:
+        begin_writing(dbsession)
     return dbsession
 
 

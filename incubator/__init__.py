@@ -7,6 +7,15 @@ def includeme(config: Configurator) -> None:
     config.include("incubator.seed")
     config.add_route("incubator.index", "/incubator")
 
+    # The public directory (`/startups` is a public contract: people bookmark it).
+    config.add_route("incubator.startups", "/startups")
+    config.add_route("incubator.startup", "/startups/{slug}")
+
+    # Founders' own startups; the account navigation links here only for them.
+    config.add_route("incubator.my_startups", "/account/startups")
+    config.add_route("incubator.my_startup", "/account/startups/{id:\\d+}")
+    config.add_request_method("incubator.views.founds_startups", "founds_startups", reify=True)
+
     # Staff.
     config.add_route("admin.incubator.cohorts", "/admin/incubator/cohorts")
     config.add_route("admin.incubator.cohort", "/admin/incubator/cohorts/{id:new|\\d+}")

@@ -1,13 +1,15 @@
-"""Forms of the incubator's staff screens: cohorts, startups and their founders."""
+"""Forms of the incubator: staff's cohorts, startups and founders; founders' own startup."""
 
+import datetime
 from typing import Any
 
 from pyramid.request import Request
-from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
+from dimoskopio.db import utcnow
 from dimoskopio.forms import Form, Length, Required, plausible_year, valid_slug
 from dimoskopio.i18n import _
 from incubator.models import (
@@ -32,6 +34,16 @@ NO_COHORT_CHOICE = 0
 def _translated_choices(request: Request, labels: dict[Any, Any]) -> list[SelectChoice]:
     translate = request.localizer.translate
     return [SelectChoice(value.value, translate(label)) for value, label in labels.items()]
+
+
+def local_today(request: Request) -> datetime.date:
+    """Today's date where the centre is (settings `dimoskopio.timezone`)."""
+    return utcnow().astimezone(request.registry["timezone"]).date()
+
+
+def _not_in_future(form: Form, field: Any) -> None:
+    if field.data and field.data > local_today(form.request):
+        raise ValidationError(_("The date cannot be in the future."))
 
 
 def _web_address(form: Form, field: Any) -> None:
@@ -65,27 +77,45 @@ class CohortForm(Form):
         return {**self.data, "kpi_period": KpiPeriod(self.kpi_period.data)}
 
 
-class StartupForm(Form):
-    name = StringField(_("Name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
-    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), valid_slug],
-                       description=_("The last part of the startup's address. Left empty, it is made from the name."))
-    description = TextAreaField(_("Description"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
+class StartupProfileForm(Form):
+    """What founders may edit on their own startup (staff's form adds the rest)."""
+
+    description = TextAreaField(_("Description"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
+                                description=_("Markdown: **bold**, *italic*, lists with -, links as [text](https://...)."))
     sector = StringField(_("Sector"), validators=[Length(max=SECTOR_MAX_LENGTH)],
                          description=_("For example: agrifood, tourism technology, health."))
     stage = SelectField(_("Stage"), validators=[Required()], default=StartupStage.IDEA.value)
-    status = SelectField(_("Status"), validators=[Required()], default=StartupStatus.APPLICANT.value)
     founded_on = DateField(_("Founded on (optional)"), validators=[Optional(), plausible_year])
     website = URLField(_("Website (optional)"), validators=[Length(max=WEBSITE_MAX_LENGTH), _web_address])
+    in_directory = BooleanField(_("Listed in the public directory"),
+                                description=_("While incubated, graduated or alumni, the startup is shown at "
+                                              "/startups: its name, description, sector, stage and website, "
+                                              "never its founders."))
+
+    def __init__(self, request: Request, **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.stage.choices = _translated_choices(request, STARTUP_STAGE_LABELS)
+
+    def values(self) -> dict[str, Any]:
+        return {**self.data, "stage": StartupStage(self.stage.data)}
+
+
+class StartupForm(StartupProfileForm):
+    name = StringField(_("Name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
+    slug = StringField(_("Web address"), validators=[Length(max=SLUG_MAX_LENGTH), valid_slug],
+                       description=_("The last part of the startup's address. Left empty, it is made from the name."))
+    status = SelectField(_("Status"), validators=[Required()], default=StartupStatus.APPLICANT.value)
+    status_since = DateField(_("Status since (optional)"), validators=[Optional(), plausible_year, _not_in_future],
+                             description=_("When a new startup or a new status started. Left empty, today."))
     cohort_id = SelectField(_("Cohort"), coerce=int, default=NO_COHORT_CHOICE)
 
     def __init__(self, request: Request, cohorts: list[SelectChoice], **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.stage.choices = _translated_choices(request, STARTUP_STAGE_LABELS)
         self.status.choices = _translated_choices(request, STARTUP_STATUS_LABELS)
         self.cohort_id.choices = [SelectChoice(NO_COHORT_CHOICE, request.localizer.translate(_("None"))), *cohorts]
 
     def values(self) -> dict[str, Any]:
-        return {**self.data, "stage": StartupStage(self.stage.data), "status": StartupStatus(self.status.data)}
+        return {**super().values(), "status": StartupStatus(self.status.data)}
 
 
 class FounderForm(Form):

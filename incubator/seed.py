@@ -2,7 +2,10 @@
 `ctx.count(4 to 6)` startups and their founders.
 
 Startups of past cohorts graduated (those of the older one are alumni by now), but for one that
-withdrew or closed; those of the current cohort are incubated. Each startup has one to three
+withdrew or closed; those of the current cohort are incubated. Each has the timeline that led
+there: applicant a month before its cohort started, incubated at the start, then graduated at the
+end (and alumni a few months later), or withdrawn or closed at some date in between. Most
+incubated, graduated and alumni startups chose to be listed in the public directory. Each startup has one to three
 founders: the founder accounts the accounts seeder made (`ctx.shared["users"][Role.FOUNDER]`),
 and, when those run out (at small scales), new founder accounts made the way that seeder makes them.
 
@@ -28,7 +31,9 @@ from incubator.models import (
     StartupFounder,
     StartupStage,
     StartupStatus,
+    StartupStatusChange,
 )
+from incubator.services import DIRECTORY_STATUSES
 
 PROGRAMME = "Πρόγραμμα επιτάχυνσης Δημοσκοπίου"
 # The current cohort started this long before `ctx.today` and ends this long after it.
@@ -68,6 +73,11 @@ SECTORS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         "Κρατήσεις θέσεων ελλιμενισμού για μικρές μαρίνες.",
     )),
 )
+# Applicants apply this long before their cohort starts; graduates become alumni this long after it ends.
+APPLIED_BEFORE_START = datetime.timedelta(days=30)
+ALUMNI_AFTER_END_DAYS = (90, 150)
+# The share of incubated, graduated and alumni startups that chose to be in the public directory.
+IN_DIRECTORY_SHARE = 0.8
 SUFFIXES = ("Lab", "Sense", "Link", "Hub", "Works", "Path", "Loop", "Ware")
 FOUNDER_ROLES = ("CTO", "COO", "Υπεύθυνη προϊόντος", "Υπεύθυνος πωλήσεων", "Συνιδρύτρια", "Συνιδρυτής")
 
@@ -89,6 +99,8 @@ def seed_incubator(ctx: SeedContext) -> None:
                 founded_on=cohort.starts_on - datetime.timedelta(days=ctx.rng.randint(60, 3 * 365)),
                 website=f"https://{slugify(name)}.example.gr" if ctx.rng.random() < 0.8 else "",
             )
+            startup.status_changes.extend(_timeline(ctx, cohort, startup.status))
+            startup.in_directory = startup.status in DIRECTORY_STATUSES and ctx.rng.random() < IN_DIRECTORY_SHARE
             for position in range(ctx.rng.randint(1, 3)):
                 role = "CEO" if position == 0 else ctx.rng.choice(FOUNDER_ROLES)
                 startup.founders.append(StartupFounder(user=next(founders), role=role))
@@ -147,6 +159,21 @@ def _status(ctx: SeedContext, age: int, dropped: bool) -> StartupStatus:
     if dropped:
         return ctx.rng.choice((StartupStatus.WITHDRAWN, StartupStatus.CLOSED))
     return {0: StartupStatus.INCUBATED, 1: StartupStatus.GRADUATED, 2: StartupStatus.ALUMNI}[age]
+
+
+def _timeline(ctx: SeedContext, cohort: Cohort, status: StartupStatus) -> list[StartupStatusChange]:
+    """The steps that led a startup of this cohort to its status, the oldest first."""
+    steps = [(StartupStatus.APPLICANT, cohort.starts_on - APPLIED_BEFORE_START),
+             (StartupStatus.INCUBATED, cohort.starts_on)]
+    if status in (StartupStatus.WITHDRAWN, StartupStatus.CLOSED):
+        days_in = ctx.rng.randint(1, (cohort.ends_on - cohort.starts_on).days - 1)
+        steps.append((status, cohort.starts_on + datetime.timedelta(days=days_in)))
+    elif status in (StartupStatus.GRADUATED, StartupStatus.ALUMNI):
+        steps.append((StartupStatus.GRADUATED, cohort.ends_on))
+        if status is StartupStatus.ALUMNI:
+            alumni_after = datetime.timedelta(days=ctx.rng.randint(*ALUMNI_AFTER_END_DAYS))
+            steps.append((StartupStatus.ALUMNI, cohort.ends_on + alumni_after))
+    return [StartupStatusChange(status=step, changed_on=day) for step, day in steps]
 
 
 def includeme(config: Configurator) -> None:

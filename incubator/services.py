@@ -1,22 +1,27 @@
 """The incubator's rules for cohorts, startups and their founders' accounts."""
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from dimoskopio.accounts.models import Role
+from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import find_user_by_email
 from dimoskopio.db import fold_text, folded
 from dimoskopio.web import page_count
 from events.services import unique_slug
-from incubator.models import Cohort, Startup, StartupFounder, StartupStatus
+from incubator.models import Cohort, Startup, StartupFounder, StartupStatus, StartupStatusChange
 
 # Founder accounts of these roles become founders; any other role already grants more.
 PROMOTED_TO_FOUNDER = (Role.MEMBER,)
 # The startup list's cohort filter value for startups in no cohort.
 NO_COHORT = "none"
+# Only startups in these statuses may appear in the public directory (and only if they opted in).
+DIRECTORY_STATUSES = (StartupStatus.INCUBATED, StartupStatus.GRADUATED, StartupStatus.ALUMNI)
+# What founders may change on their own startup; its name, address, status and cohort are staff's.
+FOUNDER_EDITABLE_TEXT = ("description", "sector", "website")
 
 
 class FounderRefused(Exception):
@@ -81,11 +86,16 @@ class StartupPage:
     pages: int
 
 
+def name_matches(q: str) -> ColumnElement[bool]:
+    """Startups whose name contains `q`, whatever its case and Greek accents."""
+    # autoescape: a "%" or "_" typed in the search box is looked for, not a wildcard.
+    return folded(Startup.name).contains(fold_text(q), autoescape=True)
+
+
 def filtered_startups(filters: StartupFilters) -> Select[Any]:
     query = select(Startup)
     if filters.q:
-        # autoescape: a "%" or "_" typed in the search box is looked for, not a wildcard.
-        query = query.where(folded(Startup.name).contains(fold_text(filters.q), autoescape=True))
+        query = query.where(name_matches(filters.q))
     if filters.status is not None:
         query = query.where(Startup.status == filters.status)
     if filters.cohort == NO_COHORT:
@@ -95,8 +105,8 @@ def filtered_startups(filters: StartupFilters) -> Select[Any]:
     return query.order_by(Startup.name, Startup.id)
 
 
-def paged_startups(dbsession: Session, filters: StartupFilters, page: int, per_page: int) -> StartupPage:
-    query = filtered_startups(filters)
+def paged_startups(dbsession: Session, query: Select[Any], page: int, per_page: int) -> StartupPage:
+    """One page of the startups the query selects, with their cohorts loaded."""
     total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = page_count(total, per_page)
     # A page past the end (an old link, a shorter list now) shows the last page instead.
@@ -114,17 +124,109 @@ def startup_slug_refusal(dbsession: Session, startup: Startup | None, slug: str)
     return "taken" if dbsession.scalar(query) is not None else None
 
 
-def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any]) -> Startup:
-    """Store the form's values; an empty web address is made from the name (one nobody else uses)."""
+def status_date_refusal(startup: Startup | None, status: StartupStatus, since: datetime.date) -> str | None:
+    """Why a new status may not start on this date: the timeline already has a later step
+    ("before-previous"); None when it may, or when the status does not change."""
+    if startup is None or startup.status == status or not startup.status_changes:
+        return None
+    latest = max(change.changed_on for change in startup.status_changes)
+    return "before-previous" if since < latest else None
+
+
+def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any], today: datetime.date) -> Startup:
+    """Store the staff form's values; an empty web address is made from the name (one nobody else
+    uses). A new startup, or a new status, becomes a step of the timeline dated `status_since`,
+    or `today` when staff gave no date."""
     for name in ("name", "description", "sector", "website"):
         setattr(startup, name, (values.get(name) or "").strip())
     startup.stage = values["stage"]
+    if startup.id is None or startup.status != values["status"]:
+        startup.status_changes.append(
+            StartupStatusChange(status=values["status"], changed_on=values.get("status_since") or today))
     startup.status = values["status"]
     startup.founded_on = values.get("founded_on")
+    startup.in_directory = bool(values.get("in_directory"))
     startup.cohort_id = values.get("cohort_id") or None
     wanted = (values.get("slug") or "").strip()
     startup.slug = wanted or unique_slug(dbsession, Startup, startup.name, exclude_id=startup.id)
     dbsession.add(startup)
+    dbsession.flush()
+    return startup
+
+
+def status_timeline(startup: Startup) -> list[StartupStatusChange]:
+    """The startup's status steps, the newest first (same-day steps in the order they were recorded, reversed)."""
+    return sorted(startup.status_changes, key=lambda change: (change.changed_on, change.id), reverse=True)
+
+
+# --- the public directory ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    # One of DIRECTORY_STATUSES, or None for all of them.
+    status: StartupStatus | None = None
+    sector: str = ""
+
+
+def _listed() -> Select[Any]:
+    return select(Startup).where(Startup.status.in_(DIRECTORY_STATUSES), Startup.in_directory.is_(True))
+
+
+def directory_startups(filters: DirectoryFilters) -> Select[Any]:
+    """The listed startups (in a directory status, and opted in) that match the filters."""
+    query = _listed()
+    if filters.q:
+        query = query.where(name_matches(filters.q))
+    if filters.status is not None:
+        query = query.where(Startup.status == filters.status)
+    if filters.sector:
+        query = query.where(Startup.sector == filters.sector)
+    return query.order_by(Startup.name, Startup.id)
+
+
+def directory_sectors(dbsession: Session) -> list[str]:
+    """The sectors of the listed startups, each once, in alphabetical order."""
+    sectors = _listed().with_only_columns(Startup.sector).where(Startup.sector != "").distinct()
+    return sorted(dbsession.scalars(sectors))
+
+
+def listed_startup(dbsession: Session, slug: str) -> Startup | None:
+    """The startup at this address if the directory lists it; None otherwise (unknown, or not shown)."""
+    return dbsession.scalar(_listed().where(Startup.slug == slug).options(selectinload(Startup.cohort)))
+
+
+# --- founders' own startups -------------------------------------------------------------------
+
+
+def _founded_by(user: User) -> Select[Any]:
+    return select(Startup).join(StartupFounder).where(StartupFounder.user_id == user.id)
+
+
+def founder_startups(dbsession: Session, user: User) -> list[Startup]:
+    """The startups on whose team the user is, by name."""
+    return list(dbsession.scalars(
+        _founded_by(user).options(selectinload(Startup.cohort)).order_by(Startup.name, Startup.id)))
+
+
+def is_founder(dbsession: Session, user: User) -> bool:
+    """Whether the user is on the team of at least one startup."""
+    return dbsession.scalar(select(_founded_by(user).exists())) or False
+
+
+def founder_startup(dbsession: Session, user: User, startup_id: int) -> Startup | None:
+    """The startup with this id if the user is on its team; None for any other (whether it exists or not)."""
+    return dbsession.scalar(_founded_by(user).where(Startup.id == startup_id))
+
+
+def save_founder_startup(dbsession: Session, startup: Startup, values: dict[str, Any]) -> Startup:
+    """Store what founders may change; anything else in `values` is ignored."""
+    for name in FOUNDER_EDITABLE_TEXT:
+        setattr(startup, name, (values.get(name) or "").strip())
+    startup.stage = values["stage"]
+    startup.founded_on = values.get("founded_on")
+    startup.in_directory = bool(values.get("in_directory"))
     dbsession.flush()
     return startup
 

@@ -12,7 +12,7 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, requested_page
 from incubator import services
-from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, StartupForm
+from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, StartupForm, local_today
 from incubator.models import (
     KPI_PERIOD_LABELS,
     STARTUP_STAGE_LABELS,
@@ -32,6 +32,9 @@ COHORT_NAME_REFUSALS = {
 }
 STARTUP_SLUG_REFUSALS = {
     "taken": _("Another startup already uses this address."),
+}
+STATUS_DATE_REFUSALS = {
+    "before-previous": _("The new status cannot start before the startup's previous one."),
 }
 FOUNDER_REFUSALS = {
     "no-account": _("No account has this email. Ask the founder to create one first."),
@@ -86,7 +89,8 @@ def _list_filters(request: Request) -> services.StartupFilters:
 @view_config(route_name="admin.incubator.startups", renderer="admin/incubator/startups.jinja2", permission=MANAGE)
 def startups(request: Request) -> dict[str, Any]:
     filters = _list_filters(request)
-    listing = services.paged_startups(request.dbsession, filters, requested_page(request), STARTUPS_PER_PAGE)
+    listing = services.paged_startups(request.dbsession, services.filtered_startups(filters),
+                                     requested_page(request), STARTUPS_PER_PAGE)
     return {
         **vars(listing),
         # What the filter form shows and the page links keep.
@@ -113,7 +117,8 @@ def _stored_startup_form(request: Request, startup: Startup) -> StartupForm:
 
 def _startup_page(request: Request, startup: Startup | None, form: StartupForm,
                   founder_form: FounderForm | None = None) -> dict[str, Any]:
-    return {"startup": startup, "form": form, "founder_form": founder_form or FounderForm(request)}
+    return {"startup": startup, "form": form, "founder_form": founder_form or FounderForm(request),
+            "timeline": services.status_timeline(startup) if startup else [], "status_labels": STARTUP_STATUS_LABELS}
 
 
 @view_config(route_name="admin.incubator.startup", renderer="admin/incubator/startup.jinja2", permission=MANAGE)
@@ -125,13 +130,19 @@ def startup(request: Request) -> Any:
         return _startup_page(request, found, form)
     form = StartupForm(request, _cohort_choices(request))
     if form.validate():
+        today = local_today(request)
+        values = form.values()
         slug = (form.slug.data or "").strip()
-        refusal = services.startup_slug_refusal(request.dbsession, found, slug) if slug else None
-        if refusal is None:
-            saved = services.save_startup(request.dbsession, found or Startup(), form.values())
+        slug_refusal = services.startup_slug_refusal(request.dbsession, found, slug) if slug else None
+        date_refusal = services.status_date_refusal(found, values["status"], values["status_since"] or today)
+        if slug_refusal is None and date_refusal is None:
+            saved = services.save_startup(request.dbsession, found or Startup(), values, today)
             request.flash_message(_("Saved."))
             return HTTPSeeOther(request.route_path("admin.incubator.startup", id=saved.id))
-        form.add_error("slug", STARTUP_SLUG_REFUSALS[refusal])
+        if slug_refusal is not None:
+            form.add_error("slug", STARTUP_SLUG_REFUSALS[slug_refusal])
+        if date_refusal is not None:
+            form.add_error("status_since", STATUS_DATE_REFUSALS[date_refusal])
     request.response.status = 400
     return _startup_page(request, found, form)
 

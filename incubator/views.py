@@ -1,9 +1,121 @@
+"""Public and founders' pages of the incubator: the startup directory, and founders' own startups."""
+
 from typing import Any
 
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
+
+from dimoskopio.i18n import _
+from dimoskopio.markdown import render_markdown
+from dimoskopio.security import Permission
+from dimoskopio.web import MAX_ID, requested_page
+from incubator import services
+from incubator.forms import StartupProfileForm
+from incubator.models import (
+    SECTOR_MAX_LENGTH,
+    STARTUP_STAGE_LABELS,
+    STARTUP_STATUS_LABELS,
+    Startup,
+    StartupStatus,
+)
+
+DIRECTORY_PER_PAGE = 24
+SEARCH_MAX_LENGTH = 200
 
 
 @view_config(route_name="incubator.index", renderer="incubator/index.jinja2")
 def index(request: Request) -> dict[str, Any]:
     return {}
+
+
+# --- the public directory ---------------------------------------------------------------------
+
+
+def _directory_filters(request: Request) -> services.DirectoryFilters:
+    """Filters from the query string; values that make no sense are ignored, not an error."""
+    params = request.GET
+    status = params.get("status", "")
+    return services.DirectoryFilters(
+        q=params.get("q", "")[:SEARCH_MAX_LENGTH].strip(),
+        status=StartupStatus(status) if status in services.DIRECTORY_STATUSES else None,
+        sector=params.get("sector", "")[:SECTOR_MAX_LENGTH],
+    )
+
+
+@view_config(route_name="incubator.startups", renderer="incubator/startups.jinja2")
+def directory(request: Request) -> dict[str, Any]:
+    filters = _directory_filters(request)
+    listing = services.paged_startups(request.dbsession, services.directory_startups(filters),
+                                      requested_page(request), DIRECTORY_PER_PAGE)
+    query = {"q": filters.q, "status": filters.status.value if filters.status else "", "sector": filters.sector}
+    return {
+        **vars(listing),
+        "query": query,
+        "filtered": any(query.values()),
+        "statuses": services.DIRECTORY_STATUSES,
+        "sectors": services.directory_sectors(request.dbsession),
+        "status_labels": STARTUP_STATUS_LABELS,
+        "stage_labels": STARTUP_STAGE_LABELS,
+    }
+
+
+@view_config(route_name="incubator.startup", renderer="incubator/startup.jinja2")
+def directory_startup(request: Request) -> dict[str, Any]:
+    startup = services.listed_startup(request.dbsession, request.matchdict["slug"])
+    if startup is None:
+        raise HTTPNotFound()
+    return {
+        "startup": startup,
+        "description": render_markdown(startup.description),
+        "status_labels": STARTUP_STATUS_LABELS,
+        "stage_labels": STARTUP_STAGE_LABELS,
+    }
+
+
+# --- founders' own startups -------------------------------------------------------------------
+
+
+def founds_startups(request: Request) -> bool:
+    """Whether the visitor may manage a startup of their own (the account navigation links to it)."""
+    user = request.user
+    return (user is not None and bool(request.has_permission(Permission.STARTUP_EDIT))
+            and services.is_founder(request.dbsession, user))
+
+
+@view_config(route_name="incubator.my_startups", renderer="incubator/my_startups.jinja2",
+             permission=Permission.STARTUP_EDIT)
+def my_startups(request: Request) -> dict[str, Any]:
+    return {"startups": services.founder_startups(request.dbsession, request.user),
+            "status_labels": STARTUP_STATUS_LABELS}
+
+
+def _own_startup_or_404(request: Request) -> Startup:
+    """The founder's startup from the URL; any other, existing or not, is "not found" alike."""
+    raw_id = request.matchdict["id"]
+    startup = None
+    # Length first: Python refuses to parse integers of thousands of digits.
+    if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID:
+        startup = services.founder_startup(request.dbsession, request.user, int(raw_id))
+    if startup is None:
+        raise HTTPNotFound()
+    return startup
+
+
+@view_config(route_name="incubator.my_startup", renderer="incubator/my_startup.jinja2",
+             permission=Permission.STARTUP_EDIT)
+def my_startup(request: Request) -> Any:
+    startup = _own_startup_or_404(request)
+    form = StartupProfileForm(request, obj=startup)
+    if request.method == "POST":
+        if form.validate():
+            services.save_founder_startup(request.dbsession, startup, form.values())
+            request.flash_message(_("Saved."))
+            return HTTPSeeOther(request.route_path("incubator.my_startup", id=startup.id))
+        request.response.status = 400
+    return {
+        "startup": startup,
+        "form": form,
+        "timeline": services.status_timeline(startup),
+        "status_labels": STARTUP_STATUS_LABELS,
+    }

@@ -18,7 +18,7 @@ from pyramid.request import Request
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from dimoskopio.db import utcnow
+from dimoskopio.db import begin_writing, utcnow
 from dimoskopio.mail.services import BatchMessage, BatchRecipient, IMailer, MailDeliveryError, localized_sender
 from mailing.campaign_services import (
     LinkMaker,
@@ -340,8 +340,9 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
             finish_if_done(dbsession, campaign, now)
             retry_at = next_retry_at(dbsession, campaign_id) if campaign.status is CampaignStatus.SENDING else None
             if retry_at is not None and (retry_at - now).total_seconds() <= LONGEST_SLEEP_SECONDS:
-                _commit(request)
+                request.tm.commit()
                 sleep(max((retry_at - now).total_seconds(), 0.0))
+                _begin(request)
                 _renew_lease(dbsession, campaign_id, utcnow())
                 continue
             release_lease(dbsession, campaign_id)
@@ -355,16 +356,18 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
             continue
         # The claim is committed before the request: whatever happens next, no other worker
         # sends this batch.
-        _commit(request)
+        request.tm.commit()
         try:
             message_id = mailer.send_batch(message)
         except Exception as error:
+            _begin(request)
             if not isinstance(error, MailDeliveryError):
                 log.exception("unexpected error sending batch %s of campaign %s", batch_id, campaign_id)
                 error = MailDeliveryError(f"{type(error).__name__}: {error}", transient=True, uncertain=True)
             log.warning("campaign %s batch %s: %s", campaign_id, batch_id, error)
             record_failure(dbsession, batch_id, error, utcnow())
         else:
+            _begin(request)
             accepted_at = utcnow()
             record_accepted(dbsession, batch_id, message_id, accepted_at,
                             [int(recipient.custom_args["recipient_id"]) for recipient in message.recipients])
@@ -379,9 +382,16 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
         _commit(request)
 
 
+def _begin(request: Request) -> None:
+    request.tm.begin()
+    # Each step reads, then writes: on SQLite it holds the write lock from its start, so that
+    # another process writing in between cannot make it fail half-way (it waits instead).
+    begin_writing(request.dbsession)
+
+
 def _commit(request: Request) -> None:
     request.tm.commit()
-    request.tm.begin()
+    _begin(request)
 
 
 # --- sweeps, staff decisions ------------------------------------------------------------------

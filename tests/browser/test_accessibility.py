@@ -19,7 +19,7 @@ from dimoskopio.tasks import run_pending_tasks, task_request
 from events.certificate_services import start_run
 from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
-from incubator.models import Cohort, Startup, StartupFounder
+from incubator.models import Cohort, Startup, StartupFounder, StartupStatus
 from mailing.delivery import start_sending
 from mailing.models import (
     Campaign,
@@ -416,7 +416,8 @@ def test_incubator_staff_pages(page, axe, live_server, dbsession, user_factory, 
                     ends_on=datetime.date(2026, 11, 30))
     dbsession.add(cohort)
     dbsession.flush()
-    startup = Startup(name="OliveSense", slug="olivesense", sector="Αγροδιατροφή", cohort_id=cohort.id)
+    startup = Startup(name="OliveSense", slug="olivesense", sector="Αγροδιατροφή", cohort_id=cohort.id,
+                      status=StartupStatus.INCUBATED, in_directory=True, description="Αισθητήρες για **ελαιώνες**.")
     dbsession.add(startup)
     dbsession.commit()
     founder = user_factory(email="founder@example.gr", role=Role.FOUNDER)
@@ -432,8 +433,18 @@ def test_incubator_staff_pages(page, axe, live_server, dbsession, user_factory, 
     expect(page.locator(".error-summary")).to_be_visible()
     axe(page)
     for path in ["/admin/incubator/cohorts", f"/admin/incubator/cohorts/{cohort.id}", "/admin/incubator/startups",
-                 "/admin/incubator/startups/new", f"/admin/incubator/startups/{startup.id}"]:
+                 "/admin/incubator/startups/new", f"/admin/incubator/startups/{startup.id}", "/startups",
+                 "/startups/olivesense"]:
         response = page.goto(path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"
         expect(page.locator("html")).to_have_attribute("lang", locale)
+        axe(page)
+
+    page.context.clear_cookies()
+    if locale == "en":
+        use_english(page, live_server)
+    log_in(page, founder.email)
+    for path in ["/account/startups", f"/account/startups/{startup.id}"]:
+        response = page.goto(path)
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
         axe(page)

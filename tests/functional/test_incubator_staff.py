@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.models import Role, User
-from incubator.models import Cohort, KpiPeriod, Startup, StartupFounder, StartupStage, StartupStatus
+from dimoskopio.db import utcnow
+from incubator.models import (
+    Cohort,
+    KpiPeriod,
+    Startup,
+    StartupFounder,
+    StartupStage,
+    StartupStatus,
+    StartupStatusChange,
+)
 from tests.functional.conftest import csrf_token
 
 STAFF_PAGES = ("/admin/incubator/cohorts", "/admin/incubator/cohorts/new",
@@ -279,6 +288,97 @@ def test_a_startup_in_no_cohort_shows_none_selected(testapp, staff, dbsession):
     form = testapp.get(f"/admin/incubator/startups/{startup.id}").forms["startup-form"]
 
     assert form["cohort_id"].value == "0"
+
+
+def timeline_of(dbsession: Session, startup_id: int) -> list[tuple[StartupStatus, datetime.date]]:
+    dbsession.rollback()
+    return [(change.status, change.changed_on) for change in dbsession.scalars(
+        select(StartupStatusChange).where(StartupStatusChange.startup_id == startup_id)
+        .order_by(StartupStatusChange.id))]
+
+
+def athens_today(registry: Any) -> datetime.date:
+    return utcnow().astimezone(registry["timezone"]).date()
+
+
+def test_a_new_startup_starts_its_timeline_today_unless_staff_give_a_date(testapp, staff, dbsession, registry):
+    form = testapp.get("/admin/incubator/startups/new").forms["startup-form"]
+    assert form["status_since"].value == ""
+    fill(form, name="OliveSense", status="applicant").submit(status=303)
+    form = testapp.get("/admin/incubator/startups/new").forms["startup-form"]
+    fill(form, name="HelioGrid", status="incubated", status_since="2026-02-01").submit(status=303)
+
+    dbsession.rollback()
+    olive, helio = (dbsession.scalar(select(Startup.id).where(Startup.name == name))
+                    for name in ("OliveSense", "HelioGrid"))
+    assert timeline_of(dbsession, olive) == [(StartupStatus.APPLICANT, athens_today(registry))]
+    assert timeline_of(dbsession, helio) == [(StartupStatus.INCUBATED, datetime.date(2026, 2, 1))]
+
+
+def test_a_new_status_is_a_step_of_the_timeline_and_other_edits_are_not(testapp, staff, dbsession, tr):
+    form = testapp.get("/admin/incubator/startups/new").forms["startup-form"]
+    response = fill(form, name="OliveSense", status="applicant", status_since="2024-12-01").submit(status=303)
+    page = response.follow()
+
+    fill(page.forms["startup-form"], sector="Αγροδιατροφή", status_since="2025-01-05").submit(status=303)
+    page = testapp.get(response.location)
+    fill(page.forms["startup-form"], status="incubated", status_since="2025-02-01").submit(status=303)
+    page = testapp.get(response.location)
+    fill(page.forms["startup-form"], status="graduated", status_since="2025-11-30").submit(status=303)
+
+    startup_id = int(response.location.rsplit("/", 1)[1])
+    assert timeline_of(dbsession, startup_id) == [
+        (StartupStatus.APPLICANT, datetime.date(2024, 12, 1)), (StartupStatus.INCUBATED, datetime.date(2025, 2, 1)),
+        (StartupStatus.GRADUATED, datetime.date(2025, 11, 30))]
+    page = testapp.get(response.location)
+    steps = page.html.select("#timeline li")
+    assert [step.time["datetime"] for step in steps] == ["2025-11-30", "2025-02-01", "2024-12-01"]
+    assert [tr(label) in step.text for step, label in zip(steps, ("Graduated", "Incubated", "Applicant"),
+                                                           strict=True)] == [True, True, True]
+
+
+@pytest.mark.parametrize(("since", "message"), [
+    ("future", ("The date cannot be in the future.", {})),
+    ("2026-01-31", ("The new status cannot start before the startup's previous one.", {})),
+    ("1999-12-31", ("Enter a date between ${first} and ${last}.", {"first": 2000, "last": 2100})),
+])
+def test_a_bad_status_date_is_refused_and_nothing_is_stored(testapp, staff, dbsession, registry, tr, since,
+                                                             message):
+    startup = make_startup(dbsession, status=StartupStatus.INCUBATED)
+    dbsession.add(StartupStatusChange(startup_id=startup.id, status=StartupStatus.INCUBATED,
+                                      changed_on=datetime.date(2026, 2, 1)))
+    dbsession.commit()
+    if since == "future":
+        since = (athens_today(registry) + datetime.timedelta(days=1)).isoformat()
+    form = testapp.get(f"/admin/incubator/startups/{startup.id}").forms["startup-form"]
+
+    page = fill(form, name="OliveSense Κρήτης", status="graduated", status_since=since).submit(status=400)
+
+    text, mapping = message
+    assert errors(page) == {"status_since": tr(text, **mapping)}
+    assert page.forms["startup-form"]["status_since"].value == since
+    assert timeline_of(dbsession, startup.id) == [(StartupStatus.INCUBATED, datetime.date(2026, 2, 1))]
+    stored = dbsession.get(Startup, startup.id)
+    assert (stored.name, stored.status) == ("OliveSense", StartupStatus.INCUBATED)
+
+
+def test_staff_list_a_startup_in_the_public_directory_and_take_it_off(testapp, staff, dbsession, tr):
+    startup = make_startup(dbsession, status=StartupStatus.INCUBATED)
+    form = testapp.get(f"/admin/incubator/startups/{startup.id}").forms["startup-form"]
+    assert not form["in_directory"].checked
+    assert tr("Listed in the public directory") in form.html.text
+
+    form["in_directory"].checked = True
+    form.submit(status=303)
+    dbsession.rollback()
+    assert dbsession.get(Startup, startup.id).in_directory is True
+    form = testapp.get(f"/admin/incubator/startups/{startup.id}").forms["startup-form"]
+    assert form["in_directory"].checked
+
+    form["in_directory"].checked = False
+    form.submit(status=303)
+    dbsession.rollback()
+    assert dbsession.get(Startup, startup.id).in_directory is False
 
 
 # --- founders ---------------------------------------------------------------------------------
