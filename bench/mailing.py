@@ -23,7 +23,7 @@ from dimoskopio.db import get_tm_session, utcnow
 from dimoskopio.mail.services import BatchMessage, BatchRecipient, IMailer
 from dimoskopio.tasks import run_pending_tasks, task_request
 from mailing import delivery
-from mailing.campaign_services import LinkMaker, list_headers, render_campaign, substitutions
+from mailing.campaign_services import list_headers, render_campaign, substitutions
 from mailing.models import (
     Campaign,
     CampaignRecipient,
@@ -33,6 +33,7 @@ from mailing.models import (
     SubscriberStatus,
     Subscription,
 )
+from mailing.services import LinkMaker
 from tests.sendgrid_server import SendGridServer
 
 RECIPIENTS = 10_000

@@ -41,7 +41,7 @@ from mailing.models import (
     Subscription,
     Suppression,
 )
-from mailing.services import link_token
+from mailing.services import LinkMaker
 
 # --- content ----------------------------------------------------------------------------------
 
@@ -159,25 +159,6 @@ def _centre_name(request: Request, locale_name: str) -> str:
 
 def first_name(name: str) -> str:
     return name.split()[0] if name.strip() else ""
-
-
-_SLOT = "SLOT"
-
-
-class LinkMaker:
-    """Each recipient's preferences and one-click unsubscribe links; the route is resolved once."""
-
-    def __init__(self, request: Request, campaign_id: int | None) -> None:
-        self.secret = request.registry.settings["dimoskopio.secret"]
-        self.preferences = request.public_url("mailing.preferences", token=_SLOT)
-        unsubscribe = request.public_url("mailing.unsubscribe", token=_SLOT)
-        self.unsubscribe = f"{unsubscribe}?campaign={campaign_id}" if campaign_id else unsubscribe
-
-    def preferences_url(self, subscriber: Subscriber) -> str:
-        return self.preferences.replace(_SLOT, link_token(self.secret, "preferences", subscriber))
-
-    def unsubscribe_url(self, subscriber: Subscriber) -> str:
-        return self.unsubscribe.replace(_SLOT, link_token(self.secret, "unsubscribe", subscriber))
 
 
 def substitutions(links: LinkMaker, subscriber: Subscriber) -> dict[str, str]:

@@ -10,7 +10,6 @@ says it took it (its events carry the batch id) or staff decide.
 import datetime
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from dimoskopio.db import begin_writing, utcnow
 from dimoskopio.mail.services import BatchMessage, BatchRecipient, IMailer, MailDeliveryError, localized_sender
 from mailing.campaign_services import (
-    LinkMaker,
     RenderedCampaign,
     audience,
     list_headers,
@@ -42,6 +40,7 @@ from mailing.models import (
     Subscription,
     Suppression,
 )
+from mailing.services import LinkMaker
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +312,7 @@ class SendingOutcome:
     resume_at: datetime.datetime | None = None
 
 
-def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[], float] = time.monotonic,
-                          sleep: Callable[[float], None] = time.sleep) -> SendingOutcome:
+def send_campaign_batches(request: Request, campaign_id: int) -> SendingOutcome:
     """Send due batches until the campaign is done, paused, or this task's slice is over.
     Commits after every step (the caller's transaction is begun again each time)."""
     dbsession = request.dbsession
@@ -324,14 +322,14 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
     _commit(request)
     mailer = request.registry.getUtility(IMailer)
     content = campaign_content(request, dbsession.get(Campaign, campaign_id))
-    started = clock()
+    started = time.monotonic()
     sent = 0
     while True:
         campaign = dbsession.get(Campaign, campaign_id, populate_existing=True)
         if campaign.status is not CampaignStatus.SENDING:
             release_lease(dbsession, campaign_id)
             return SendingOutcome(sent)
-        if clock() - started > TASK_SLICE_SECONDS:
+        if time.monotonic() - started > TASK_SLICE_SECONDS:
             release_lease(dbsession, campaign_id)
             return SendingOutcome(sent, utcnow())
         now = utcnow()
@@ -341,7 +339,7 @@ def send_campaign_batches(request: Request, campaign_id: int, clock: Callable[[]
             retry_at = next_retry_at(dbsession, campaign_id) if campaign.status is CampaignStatus.SENDING else None
             if retry_at is not None and (retry_at - now).total_seconds() <= LONGEST_SLEEP_SECONDS:
                 request.tm.commit()
-                sleep(max((retry_at - now).total_seconds(), 0.0))
+                time.sleep(max((retry_at - now).total_seconds(), 0.0))
                 _begin(request)
                 _renew_lease(dbsession, campaign_id, utcnow())
                 continue

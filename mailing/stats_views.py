@@ -14,16 +14,16 @@ from events.charts import CHART_OPTIONS, svg_response, whole_number_ticks
 from events.services import local_timezone
 from mailing import stats
 from mailing.models import Campaign
+from mailing.services import LinkMaker
 
 MANAGE = Permission.MAILING_MANAGE
-# The routes of links every recipient gets their own of (a signed token at the end).
-PERSONAL_LINK_ROUTES = ("mailing.preferences", "mailing.unsubscribe")
-_SLOT = "SLOT"
 MAJOR_X_LABELS = 8
 
 
 def personal_link_prefixes(request: Request) -> list[str]:
-    return [request.public_url(route, token=_SLOT).split(_SLOT)[0] for route in PERSONAL_LINK_ROUTES]
+    """The starts of the links every recipient gets their own of (a signed token at the end)."""
+    maker = LinkMaker(request)
+    return [maker.prefix("preferences"), maker.prefix("unsubscribe")]
 
 
 @view_config(route_name="admin.mailing.campaign_stats", renderer="admin/mailing/campaign_stats.jinja2",
