@@ -15,7 +15,6 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from dimoskopio.accounts.models import Role, User
-from dimoskopio.accounts.services import normalize_email
 from dimoskopio.i18n import TRANSLATION_DOMAIN, _, centre_name, localizer_for
 from dimoskopio.mail.services import (
     BatchMessage,
@@ -364,20 +363,6 @@ def archived(dbsession: Session, page: int, per_page: int = 20) -> tuple[list[Ca
     return list(rows), total
 
 
-def archive_copy(request: Request, campaign: Campaign) -> RenderedCampaign:
-    """The campaign as the public archive shows it: no one's name, no personal links."""
-    rendered = render_campaign(request, campaign)
-    blank = {token: "" for token in (*TEXT_TOKENS.values(), *HTML_TOKENS.values())}
-    blank |= {token: request.route_url("mailing.index") for _url, token in LINK_PLACEHOLDERS.values()}
-    return RenderedCampaign(personalize(rendered.subject, blank), personalize(rendered.text, blank),
-                            personalize(rendered.html, blank))
-
-
-def recipient_for(dbsession: Session, campaign_id: int, email_address: str) -> CampaignRecipient | None:
-    return dbsession.scalar(select(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign_id,
-                                                            CampaignRecipient.email == email_address))
-
-
 # --- staff screens and the public archive -----------------------------------------------------
 
 # The events offered as segments: the most recent by start time (the list stays usable), plus
@@ -485,10 +470,6 @@ def first_in_audience(dbsession: Session, campaign: Campaign) -> Subscriber | No
     people = audience(campaign).subquery()
     return dbsession.scalar(select(Subscriber).join(people, people.c.id == Subscriber.id)
                             .order_by(Subscriber.id).limit(1))
-
-
-def subscriber_by_email(dbsession: Session, email_address: str) -> Subscriber | None:
-    return dbsession.scalar(select(Subscriber).where(Subscriber.email == normalize_email(email_address)))
 
 
 def _blank_merge_fields(request: Request, text: str) -> str:

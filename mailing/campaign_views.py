@@ -308,7 +308,7 @@ def campaign_preview(request: Request) -> dict[str, Any]:
     email_address = request.GET.get("email", "")[:EMAIL_MAX_LENGTH].strip()
     email_error = problem = message = None
     if email_address:
-        subscriber = campaign_services.subscriber_by_email(dbsession, email_address)
+        subscriber = services.find_subscriber(dbsession, email_address)
         if subscriber is None:
             request.response.status = 404
             email_error = request.localizer.translate(_("No subscriber has this email address."))

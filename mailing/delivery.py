@@ -98,9 +98,9 @@ def start_sending(request: Request, campaign: Campaign, now: datetime.datetime) 
                           .where(CampaignRecipient.campaign_id == campaign.id,
                                  CampaignRecipient.id.between(chunk[0], chunk[-1]))
                           .values(batch_id=batch.id).execution_options(synchronize_session=False))
-    finish_if_done(dbsession, campaign, now)
-    if campaign.status is CampaignStatus.SENDING:
+    if not finish_if_done(dbsession, campaign.id, now):
         request.enqueue(send_campaign, campaign.id)
+    dbsession.refresh(campaign)
     return len(ids)
 
 
@@ -218,18 +218,11 @@ def batch_message(request: Request, content: CampaignContent, batch: CampaignBat
         .join(Subscriber, Subscriber.id == CampaignRecipient.subscriber_id)
         .where(CampaignRecipient.batch_id == batch.id, CampaignRecipient.status == RecipientStatus.PENDING)
         .order_by(CampaignRecipient.id)).all()
-    topic_ids = [topic.id for topic in content.topics]
-    subscribed: dict[int, set[int]] = {}
-    for subscriber_id, topic_id in dbsession.execute(
-            select(Subscription.subscriber_id, Subscription.topic_id).where(
-                Subscription.topic_id.in_(topic_ids),
-                Subscription.subscriber_id.in_([subscriber.id for _id, subscriber in rows]))):
-        subscribed.setdefault(subscriber_id, set()).add(topic_id)
     campaign_id = str(content.campaign_id)
     recipients = []
     for recipient_id, subscriber in rows:
         values = substitutions(content.links, subscriber)
-        theirs = subscribed.get(subscriber.id, set())
+        theirs = subscriber.topic_ids
         topic = next((topic for topic in content.topics if topic.id in theirs), None)
         recipients.append(BatchRecipient(
             email=subscriber.email, name=subscriber.name, substitutions=values,
@@ -293,15 +286,23 @@ def record_failure(dbsession: Session, batch_id: int, error: MailDeliveryError, 
             .execution_options(synchronize_session=False))
 
 
-def finish_if_done(dbsession: Session, campaign: Campaign, now: datetime.datetime) -> None:
-    unfinished = dbsession.scalar(select(func.count()).where(
-        CampaignBatch.campaign_id == campaign.id,
-        CampaignBatch.status.in_([BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED,
-                                  BatchStatus.IN_DOUBT])))
-    if not unfinished and campaign.status is CampaignStatus.SENDING:
-        campaign.status = CampaignStatus.SENT
-        campaign.finished_at = now
-        campaign.lease_until = None
+# Batches with someone still to reach (or whose fate is unknown).
+UNFINISHED = (BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED, BatchStatus.IN_DOUBT)
+
+
+def _nothing_left(campaign_id: Any) -> Any:
+    return ~select(CampaignBatch.id).where(CampaignBatch.campaign_id == campaign_id,
+                                           CampaignBatch.status.in_(UNFINISHED)).exists()
+
+
+def finish_if_done(dbsession: Session, campaign_id: int, now: datetime.datetime) -> bool:
+    """A sending campaign with nothing left to send is sent; True if this made it so."""
+    finished = dbsession.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING, _nothing_left(campaign_id))
+        .values(status=CampaignStatus.SENT, finished_at=now, lease_until=None)
+        .execution_options(synchronize_session=False))
+    return finished.rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -325,8 +326,7 @@ def send_campaign_batches(request: Request, campaign_id: int) -> SendingOutcome:
     started = time.monotonic()
     sent = 0
     while True:
-        campaign = dbsession.get(Campaign, campaign_id, populate_existing=True)
-        if campaign.status is not CampaignStatus.SENDING:
+        if dbsession.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) is not CampaignStatus.SENDING:
             release_lease(dbsession, campaign_id)
             return SendingOutcome(sent)
         if time.monotonic() - started > TASK_SLICE_SECONDS:
@@ -335,8 +335,7 @@ def send_campaign_batches(request: Request, campaign_id: int) -> SendingOutcome:
         now = utcnow()
         batch = claim_batch(dbsession, campaign_id, now)
         if batch is None:
-            finish_if_done(dbsession, campaign, now)
-            retry_at = next_retry_at(dbsession, campaign_id) if campaign.status is CampaignStatus.SENDING else None
+            retry_at = None if finish_if_done(dbsession, campaign_id, now) else next_retry_at(dbsession, campaign_id)
             if retry_at is not None and (retry_at - now).total_seconds() <= LONGEST_SLEEP_SECONDS:
                 request.tm.commit()
                 time.sleep(max((retry_at - now).total_seconds(), 0.0))
@@ -350,7 +349,7 @@ def send_campaign_batches(request: Request, campaign_id: int) -> SendingOutcome:
         batch_id = batch.id
         if not message.recipients:
             record_accepted(dbsession, batch_id, None, now)
-            finish_if_done(dbsession, campaign, now)
+            finish_if_done(dbsession, campaign_id, now)
             continue
         # The claim is committed before the request: whatever happens next, no other worker
         # sends this batch.
@@ -375,7 +374,7 @@ def send_campaign_batches(request: Request, campaign_id: int) -> SendingOutcome:
                           accepted_at + datetime.timedelta(seconds=len(message.recipients) / rate))
             # In the same commit as the last acceptance: a worker stopping right after it
             # leaves no campaign "sending" with nothing left to send.
-            finish_if_done(dbsession, dbsession.get(Campaign, campaign_id, populate_existing=True), accepted_at)
+            finish_if_done(dbsession, campaign_id, accepted_at)
         _renew_lease(dbsession, campaign_id, utcnow())
         _commit(request)
 
@@ -419,14 +418,12 @@ def campaigns_to_resume(dbsession: Session, now: datetime.datetime) -> list[int]
 def finish_abandoned(dbsession: Session, now: datetime.datetime) -> None:
     """Sending campaigns no worker holds and nothing is left to send of (its worker stopped right
     after the last batch, or the webhook settled the last batch in doubt)."""
-    unfinished = select(CampaignBatch.id).where(
-        CampaignBatch.campaign_id == Campaign.id,
-        CampaignBatch.status.in_([BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED,
-                                  BatchStatus.IN_DOUBT])).exists()
-    for campaign in dbsession.scalars(select(Campaign).where(
-            Campaign.status == CampaignStatus.SENDING,
-            or_(Campaign.lease_until.is_(None), Campaign.lease_until < now), ~unfinished)):
-        finish_if_done(dbsession, campaign, now)
+    dbsession.execute(
+        update(Campaign)
+        .where(Campaign.status == CampaignStatus.SENDING,
+               or_(Campaign.lease_until.is_(None), Campaign.lease_until < now), _nothing_left(Campaign.id))
+        .values(status=CampaignStatus.SENT, finished_at=now, lease_until=None)
+        .execution_options(synchronize_session=False))
 
 
 def pause(campaign: Campaign) -> None:
@@ -470,7 +467,7 @@ def settle_in_doubt(request: Request, campaign: Campaign, batch: CampaignBatch, 
         raise CampaignStateError(batch.status.value)
     if was_sent:
         record_accepted(request.dbsession, batch.id, None, now)
-        finish_if_done(request.dbsession, campaign, now)
+        finish_if_done(request.dbsession, campaign.id, now)
         return
     batch.status = BatchStatus.PENDING
     batch.attempts = 0

@@ -219,10 +219,6 @@ class Campaign(Base):
         back_populates="campaign", cascade="all, delete-orphan", lazy="selectin",
         order_by="CampaignSegment.id")
 
-    @property
-    def editable(self) -> bool:
-        return self.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
-
 
 class CampaignTopic(Base):
     __tablename__ = "campaign_topics"

@@ -170,7 +170,7 @@ def _set_topics(subscriber: Subscriber, topic_ids: set[int], now: datetime.datet
     ]
 
 
-def _find(dbsession: Session, email: str) -> Subscriber | None:
+def find_subscriber(dbsession: Session, email: str) -> Subscriber | None:
     return dbsession.scalar(select(Subscriber).where(Subscriber.email == normalize_email(email)))
 
 
@@ -180,7 +180,7 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
     to confirm. An address already subscribed gets a note with its preferences link instead, so
     that the form says the same whoever's address is typed into it."""
     dbsession = request.dbsession
-    subscriber = _find(dbsession, email)
+    subscriber = find_subscriber(dbsession, email)
     if subscriber is None:
         subscriber = Subscriber(email=normalize_email(email), name=name, locale=locale_name,
                                 link_salt=secrets.token_hex(32), created_at=now)
@@ -188,7 +188,7 @@ def request_subscription(request: Request, email: str, name: str, locale_name: s
             with dbsession.begin_nested():
                 dbsession.add(subscriber)
         except IntegrityError:  # the same address sent twice at once
-            subscriber = _find(dbsession, email)
+            subscriber = find_subscriber(dbsession, email)
     if subscriber.status == SubscriberStatus.ACTIVE:
         _send(request, subscriber, "newsletter-already", now)
         return subscriber
@@ -302,7 +302,7 @@ def subscribe_from_registration(request: Request, email: str, name: str, locale_
     topic = request.dbsession.scalar(select(MailingTopic).where(MailingTopic.slug == EVENTS_TOPIC))
     if topic is None:
         return None
-    subscriber = _find(request.dbsession, email)
+    subscriber = find_subscriber(request.dbsession, email)
     if subscriber is not None and subscriber.status == SubscriberStatus.ACTIVE:
         # Confirmed already: the box adds the events list, and the record says where from.
         if topic.id not in subscriber.topic_ids:

@@ -27,12 +27,12 @@ from dimoskopio.accounts.services import normalize_email
 from dimoskopio.web import MAX_ID
 from mailing import delivery, services
 from mailing.models import (
-    Campaign,
     CampaignBatch,
     CampaignRecipient,
     ConsentSource,
     DeliveryEvent,
     Subscriber,
+    Suppression,
     SuppressionReason,
 )
 
@@ -290,19 +290,25 @@ def _settle_batches(dbsession: Session, items: list[_Reported], now: datetime.da
     for batch_id, campaign_id in batches:
         if delivery.record_accepted(dbsession, batch_id, message_ids[batch_id], now):
             log.info("campaign %s batch %s: accepted, as SendGrid's events show", campaign_id, batch_id)
-            delivery.finish_if_done(dbsession, dbsession.get(Campaign, campaign_id), now)
+            delivery.finish_if_done(dbsession, campaign_id, now)
 
 
 def _withdraw_addresses(request: Request, items: list[_Reported], now: datetime.datetime) -> None:
     dbsession = request.dbsession
-    for item in items:
-        reason = SUPPRESSING_EVENTS.get(item.event)
-        if reason is None:
-            continue
-        # Suppressed first, for its own reason: unsubscribing would suppress a spam report as an unsubscribe.
-        services.suppress(dbsession, item.email, reason, now)
+    withdrawing = [item for item in items if item.event in SUPPRESSING_EVENTS]
+    if not withdrawing:
+        return
+    # A call carries up to about a thousand events: what is suppressed already is read once.
+    suppressed = set(dbsession.scalars(select(Suppression.email).where(
+        Suppression.email.in_({normalize_email(item.email) for item in withdrawing}))))
+    for item in withdrawing:
+        address = normalize_email(item.email)
+        if address not in suppressed:
+            # Suppressed first, for its own reason: unsubscribing would suppress a spam report as an unsubscribe.
+            services.suppress(dbsession, address, SUPPRESSING_EVENTS[item.event], now)
+            suppressed.add(address)
         if item.event in UNSUBSCRIBING_EVENTS:
-            subscriber = dbsession.scalar(select(Subscriber).where(Subscriber.email == normalize_email(item.email)))
+            subscriber = services.find_subscriber(dbsession, address)
             if subscriber is not None:
                 services.unsubscribe(request, subscriber, ConsentSource.PROVIDER, ip_address="", now=now)
 
