@@ -30,8 +30,8 @@ from mailing.models import (
     SubscriberStatus,
     Subscription,
 )
+from mailing.services import DIGEST_TOPIC
 
-DIGEST_TOPIC = "weekly-digest"
 DIGEST_DAYS = 14
 DIGEST_WEEKDAY = 0  # Monday
 DIGEST_HOUR = 7

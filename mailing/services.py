@@ -42,6 +42,10 @@ CONFIRMATION_RESEND_AFTER = datetime.timedelta(minutes=10)
 CONFIRMATION_LIFETIME = datetime.timedelta(days=7)
 # Event registrants who tick the newsletter box are offered this topic.
 EVENTS_TOPIC = "events"
+# The weekly digest goes to this topic.
+DIGEST_TOPIC = "weekly-digest"
+# Topics the application finds by their short names, which therefore cannot change.
+FIXED_TOPICS = frozenset({EVENTS_TOPIC, DIGEST_TOPIC})
 
 
 def topics(dbsession: Session) -> list[MailingTopic]:
@@ -56,9 +60,9 @@ def topic_subscriber_counts(dbsession: Session) -> dict[int, int]:
 
 
 def topic_slug_refusal(dbsession: Session, topic: MailingTopic | None, slug: str) -> str | None:
-    """Why a topic may not take this short name: another has it ("taken"), or it is the events
-    list the registration form finds by its name ("fixed"); None when it may."""
-    if topic is not None and topic.slug == EVENTS_TOPIC and slug != EVENTS_TOPIC:
+    """Why a topic may not take this short name: another has it ("taken"), or it is a list the
+    application finds by its name ("fixed": the events list, the weekly digest); None when it may."""
+    if topic is not None and topic.slug in FIXED_TOPICS and slug != topic.slug:
         return "fixed"
     query = select(MailingTopic.id).where(MailingTopic.slug == slug)
     if topic is not None:

@@ -124,7 +124,8 @@ def suppressions(request: Request) -> dict[str, Any]:
 
 TOPIC_SLUG_REFUSALS = {
     "taken": _("Another topic has this short name."),
-    "fixed": _("The event registration form subscribes people to this topic by this short name: it cannot change."),
+    "fixed": _("The application finds this topic by its short name (event registrations, the weekly digest): it "
+               "cannot change."),
 }
 IMPORT_ERRORS = {
     "encoding": _("The file is not UTF-8 text. Save it from your spreadsheet as “CSV UTF-8”."),

@@ -203,3 +203,17 @@ def test_staff_take_an_address_off_the_suppression_list(testapp, dbsession, list
     assert dbsession.scalars(select(Suppression)).all() == []
     maria = dbsession.scalar(select(Subscriber).where(Subscriber.email == "maria@example.gr"))
     assert maria.status == SubscriberStatus.UNSUBSCRIBED, "lifting subscribes nobody"
+
+
+@pytest.mark.parametrize("slug", ["events", "weekly-digest"])
+def test_the_topics_the_application_finds_by_name_keep_their_short_names(testapp, dbsession, lists, logged_in, tr,
+                                                                         slug):
+    logged_in(Role.STAFF)
+    topic_id = lists["events" if slug == "events" else "digest"].id
+    form = topic_form(testapp.get(f"/admin/newsletter/topics/{topic_id}"))
+    form["slug"] = "renamed"
+    refused = form.submit(status=400)
+    assert tr("The application finds this topic by its short name (event registrations, the weekly digest): it "
+              "cannot change.") in refused.text
+    dbsession.rollback()
+    assert dbsession.get(MailingTopic, topic_id).slug == slug
