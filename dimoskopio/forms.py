@@ -109,3 +109,14 @@ def plausible_year(form: wtforms.Form, field: wtforms.Field) -> None:
     if field.data and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
         raise validators.ValidationError(_("Enter a date between ${first} and ${last}.",
                                            mapping={"first": EARLIEST_YEAR, "last": LATEST_YEAR}))
+
+
+def translated_choices(request: Request, labels: dict[Any, Any]) -> list[wtforms.SelectChoice]:
+    """A select's choices from an enum's label dict, in the request's language."""
+    translate = request.localizer.translate
+    return [wtforms.SelectChoice(value.value, translate(label)) for value, label in labels.items()]
+
+
+def web_address(form: wtforms.Form, field: wtforms.Field) -> None:
+    if field.data and not field.data.strip().startswith(("https://", "http://")):
+        raise validators.ValidationError(_("Enter a full web address starting with https://"))

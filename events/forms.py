@@ -26,7 +26,16 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
-from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, plausible_year, valid_slug
+from dimoskopio.forms import (
+    Form,
+    Length,
+    MultiCheckboxField,
+    Required,
+    plausible_year,
+    translated_choices,
+    valid_slug,
+    web_address,
+)
 from dimoskopio.i18n import _
 from events.models import (
     ANSWER_MAX_LENGTH,
@@ -58,10 +67,6 @@ MAX_REPEATS = 52
 REASON_MAX_LENGTH = 1000
 
 
-def _translated_choices(request: Request, labels: dict[Any, Any]) -> list[SelectChoice]:
-    translate = request.localizer.translate
-    return [SelectChoice(value.value, translate(label)) for value, label in labels.items()]
-
 
 # --- registration -----------------------------------------------------------------------------
 
@@ -83,7 +88,7 @@ class RegistrationForm(Form):
     def __init__(self, request: Request, questions: Sequence[Question], **kwargs: Any) -> None:
         self.questions = list(questions)
         super().__init__(request, **kwargs)
-        self.role.choices = _translated_choices(request, ATTENDEE_ROLE_LABELS)
+        self.role.choices = translated_choices(request, ATTENDEE_ROLE_LABELS)
 
     def answers(self) -> dict[str, Any]:
         """The answers as stored: choices by their Greek text, yes/no as "yes"/"no"."""
@@ -160,10 +165,6 @@ class FeedbackForm(Form):
 # --- staff ------------------------------------------------------------------------------------
 
 
-def _https_url(form: Form, field: Any) -> None:
-    if field.data and not field.data.startswith(("https://", "http://")):
-        raise ValidationError(_("Enter a full web address starting with https://"))
-
 
 class EventForm(Form):
     title_el = StringField(_("Title (Greek)"), validators=[Required(), Length(max=TITLE_MAX_LENGTH)])
@@ -184,7 +185,7 @@ class EventForm(Form):
     topic_ids = MultiCheckboxField(_("Topics"), coerce=int, validators=[Optional()])
     venue_id = SelectField(_("Venue"), coerce=int, validators=[Optional()])
     online_url = URLField(
-        _("Online link (optional)"), validators=[Length(max=URL_MAX_LENGTH), _https_url],
+        _("Online link (optional)"), validators=[Length(max=URL_MAX_LENGTH), web_address],
         description=_("For online or hybrid events: the address where people join."),
     )
     series_id = SelectField(_("Series"), coerce=int, validators=[Optional()])
@@ -228,7 +229,7 @@ class EventForm(Form):
         self.venue_id.choices = [none, *choices["venues"]]
         self.series_id.choices = [none, *choices["series"]]
         self.topic_ids.choices = choices["topics"]
-        self.language.choices = _translated_choices(request, EVENT_LANGUAGE_LABELS)
+        self.language.choices = translated_choices(request, EVENT_LANGUAGE_LABELS)
         self.starts_at.description = request.localizer.translate(
             _("Local time (${zone}).", mapping={"zone": request.registry.settings["dimoskopio.timezone"]})
         )
@@ -289,7 +290,7 @@ class QuestionForm(Form):
 
     def __init__(self, request: Request, **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.kind.choices = _translated_choices(request, QUESTION_KIND_LABELS)
+        self.kind.choices = translated_choices(request, QUESTION_KIND_LABELS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -316,7 +317,7 @@ class StaffRegistrationForm(Form):
 
     def __init__(self, request: Request, **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.role.choices = _translated_choices(request, ATTENDEE_ROLE_LABELS)
+        self.role.choices = translated_choices(request, ATTENDEE_ROLE_LABELS)
 
 
 STAFF_MOVES = (

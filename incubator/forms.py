@@ -10,7 +10,7 @@ from wtforms.validators import Optional, ValidationError
 from dimoskopio.accounts.forms import _valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
 from dimoskopio.db import utcnow
-from dimoskopio.forms import Form, Length, Required, plausible_year, valid_slug
+from dimoskopio.forms import Form, Length, Required, plausible_year, translated_choices, valid_slug, web_address
 from dimoskopio.i18n import _
 from incubator.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -31,10 +31,6 @@ from incubator.models import (
 NO_COHORT_CHOICE = 0
 
 
-def _translated_choices(request: Request, labels: dict[Any, Any]) -> list[SelectChoice]:
-    translate = request.localizer.translate
-    return [SelectChoice(value.value, translate(label)) for value, label in labels.items()]
-
 
 def local_today(request: Request) -> datetime.date:
     """Today's date where the centre is (settings `dimoskopio.timezone`)."""
@@ -45,10 +41,6 @@ def _not_in_future(form: Form, field: Any) -> None:
     if field.data and field.data > local_today(form.request):
         raise ValidationError(_("The date cannot be in the future."))
 
-
-def _web_address(form: Form, field: Any) -> None:
-    if field.data and not field.data.strip().startswith(("https://", "http://")):
-        raise ValidationError(_("Enter a full web address starting with https://"))
 
 
 class CohortForm(Form):
@@ -63,7 +55,7 @@ class CohortForm(Form):
 
     def __init__(self, request: Request, **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.kpi_period.choices = _translated_choices(request, KPI_PERIOD_LABELS)
+        self.kpi_period.choices = translated_choices(request, KPI_PERIOD_LABELS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -86,7 +78,7 @@ class StartupProfileForm(Form):
                          description=_("For example: agrifood, tourism technology, health."))
     stage = SelectField(_("Stage"), validators=[Required()], default=StartupStage.IDEA.value)
     founded_on = DateField(_("Founded on (optional)"), validators=[Optional(), plausible_year])
-    website = URLField(_("Website (optional)"), validators=[Length(max=WEBSITE_MAX_LENGTH), _web_address])
+    website = URLField(_("Website (optional)"), validators=[Length(max=WEBSITE_MAX_LENGTH), web_address])
     in_directory = BooleanField(_("Listed in the public directory"),
                                 description=_("While incubated, graduated or alumni, the startup is shown at "
                                               "/startups: its name, description, sector, stage and website, "
@@ -94,7 +86,7 @@ class StartupProfileForm(Form):
 
     def __init__(self, request: Request, **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.stage.choices = _translated_choices(request, STARTUP_STAGE_LABELS)
+        self.stage.choices = translated_choices(request, STARTUP_STAGE_LABELS)
 
     def values(self) -> dict[str, Any]:
         return {**self.data, "stage": StartupStage(self.stage.data)}
@@ -111,7 +103,7 @@ class StartupForm(StartupProfileForm):
 
     def __init__(self, request: Request, cohorts: list[SelectChoice], **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
-        self.status.choices = _translated_choices(request, STARTUP_STATUS_LABELS)
+        self.status.choices = translated_choices(request, STARTUP_STATUS_LABELS)
         self.cohort_id.choices = [SelectChoice(NO_COHORT_CHOICE, request.localizer.translate(_("None"))), *cohorts]
 
     def values(self) -> dict[str, Any]:
