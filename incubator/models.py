@@ -102,7 +102,7 @@ class Startup(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(default=utcnow)
 
     founders: Mapped[list["StartupFounder"]] = relationship(
-        back_populates="startup", cascade="all, delete-orphan", lazy="selectin", order_by="StartupFounder.id")
+        back_populates="startup", cascade="all, delete-orphan", order_by="StartupFounder.id")
     status_changes: Mapped[list["StartupStatusChange"]] = relationship(
         back_populates="startup", cascade="all, delete-orphan", order_by="StartupStatusChange.changed_on")
 

@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from dimoskopio.i18n import _
@@ -89,8 +90,9 @@ def _list_filters(request: Request) -> services.StartupFilters:
 @view_config(route_name="admin.incubator.startups", renderer="admin/incubator/startups.jinja2", permission=MANAGE)
 def startups(request: Request) -> dict[str, Any]:
     filters = _list_filters(request)
-    listing = services.paged_startups(request.dbsession, services.filtered_startups(filters),
-                                     requested_page(request), STARTUPS_PER_PAGE)
+    # The list shows each startup's team size.
+    query = services.filtered_startups(filters).options(selectinload(Startup.founders))
+    listing = services.paged_startups(request.dbsession, query, requested_page(request), STARTUPS_PER_PAGE)
     return {
         **vars(listing),
         # What the filter form shows and the page links keep.
