@@ -40,7 +40,6 @@ TEMPLATES = ROOT / "templates" / "certificates"
 ASSET_ORIGIN = "https://assets.dimoskopio.invalid/"
 # Archival PDF/A whose text is all mapped to Unicode, so that it can be searched and copied.
 PDF_VARIANT = "pdf/a-2u"
-PRODUCER = "Dimoskopio"
 # Pages laid out as one document: large enough to pay the fixed costs rarely, small enough to
 # keep the worker's memory and each batch's transaction modest.
 BATCH_SIZE = 100

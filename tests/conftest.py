@@ -294,6 +294,12 @@ def logged_in(testapp: webtest.TestApp, user_factory: Any) -> Any:
     return as_role
 
 
+@pytest.fixture
+def staff(logged_in: Any) -> User:
+    """The test app, logged in as a member of staff."""
+    return logged_in(Role.STAFF)
+
+
 def make_event(session: Session, **overrides: Any) -> Event:
     """A published event a week from now (two hours long, 20 seats) unless told otherwise."""
     session.rollback()

@@ -1,6 +1,5 @@
 """Staff screens for the outbox: list, filter, read a message, download it, send a failed one again."""
 
-import pytest
 
 from dimoskopio.accounts.models import Role
 from dimoskopio.mail import send_email
@@ -14,10 +13,6 @@ def queue_message(recipient="anna@example.gr", name="Άννα <b>Ζερβού</b
                           {"name": name, "link": "http://localhost/account/verify?token=t", "hours": 72},
                           locale_name="en").id
 
-
-@pytest.fixture
-def staff(logged_in):
-    return logged_in(Role.STAFF)
 
 
 def test_staff_sees_queued_and_sent_messages(testapp, staff, run_tasks):

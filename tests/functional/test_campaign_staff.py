@@ -35,10 +35,6 @@ ATHENS = ZoneInfo("Europe/Athens")
 CAMPAIGNS = "/admin/newsletter/campaigns"
 
 
-@pytest.fixture
-def staff(logged_in):
-    return logged_in(Role.STAFF)
-
 
 def a_campaign(dbsession, people=3, topic_slug="events", **values):
     """A draft on a topic with `people` confirmed subscribers; returns its id and theirs."""

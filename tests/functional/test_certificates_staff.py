@@ -37,10 +37,6 @@ def attended(dbsession, event_factory):
     return past_event_with_attendees(dbsession, event_factory)
 
 
-@pytest.fixture
-def staff(logged_in):
-    return logged_in(Role.STAFF)
-
 
 # --- images and PDFs ---------------------------------------------------------------------------
 

@@ -25,10 +25,6 @@ STAFF_PAGES = ("/admin/incubator/cohorts", "/admin/incubator/cohorts/new",
                "/admin/incubator/startups", "/admin/incubator/startups/new")
 
 
-@pytest.fixture
-def staff(logged_in: Any) -> User:
-    return logged_in(Role.STAFF)
-
 
 def make_cohort(dbsession: Session, name: str = "Κύκλος 2026", **values: Any) -> Cohort:
     dbsession.rollback()
