@@ -5,7 +5,7 @@ import base64
 import hashlib
 import hmac
 
-from dimoskopio.web import MAX_ID
+from dimoskopio.web import row_id
 
 
 def row_signature(secret: str, *parts: object) -> str:
@@ -21,13 +21,13 @@ def row_token(row_id: int, signature: str) -> str:
 def read_row_token(token: str) -> tuple[int, str] | None:
     """The row id and signature a token carries, or None for one no row can have."""
     raw_id, _, signature = token.partition("-")
-    # Length first: Python refuses to parse integers of thousands of digits.
-    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
+    number = row_id(raw_id)
+    if number is None:
         return None
     # compare_digest refuses non-ASCII text with an error, not a mismatch.
     if not (signature and signature.isascii()):
         return None
-    return int(raw_id), signature
+    return number, signature
 
 
 def signatures_match(given: str, expected: str) -> bool:

@@ -110,12 +110,20 @@ def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[s
 MAX_ID = 2**31 - 1
 
 
+def row_id(raw: Any) -> int | None:
+    """The row id a text from outside (a URL, a form, a provider's callback) stands for, or None
+    for anything no row can have."""
+    # Length first: Python refuses to parse integers of thousands of digits.
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10):
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ID else None
+
+
 def object_or_404(request: Request, model: type[Any], raw_id: str) -> Any:
     """The row with the id from the URL, or 404 for a missing row or an id no row can have."""
-    # Length first: Python refuses to parse integers of thousands of digits.
-    if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID):
-        raise HTTPNotFound()
-    found = request.dbsession.get(model, int(raw_id))
+    number = row_id(raw_id)
+    found = request.dbsession.get(model, number) if number is not None else None
     if found is None:
         raise HTTPNotFound()
     return found

@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
-from dimoskopio.web import object_or_404, requested_page
+from dimoskopio.web import object_or_404, requested_page, row_id
 from incubator import services
 from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, StartupForm, local_today
 from incubator.models import (
@@ -79,7 +79,7 @@ def _list_filters(request: Request) -> services.StartupFilters:
     status = params.get("status", "")
     cohort = params.get("cohort", "")
     if cohort != services.NO_COHORT:
-        cohort = int(cohort) if cohort.isascii() and cohort.isdigit() and len(cohort) <= 9 else None
+        cohort = row_id(cohort)
     return services.StartupFilters(
         q=params.get("q", "")[:SEARCH_MAX_LENGTH].strip(),
         status=StartupStatus(status) if status in StartupStatus.__members__.values() else None,

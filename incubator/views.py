@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
-from dimoskopio.web import MAX_ID, requested_page
+from dimoskopio.web import requested_page, row_id
 from incubator import services
 from incubator.forms import StartupProfileForm
 from incubator.models import (
@@ -92,11 +92,10 @@ def my_startups(request: Request) -> dict[str, Any]:
 
 def _own_startup_or_404(request: Request) -> Startup:
     """The founder's startup from the URL; any other, existing or not, is "not found" alike."""
-    raw_id = request.matchdict["id"]
+    startup_id = row_id(request.matchdict["id"])
     startup = None
-    # Length first: Python refuses to parse integers of thousands of digits.
-    if raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10 and 0 < int(raw_id) <= MAX_ID:
-        startup = services.founder_startup(request.dbsession, request.user, int(raw_id))
+    if startup_id is not None:
+        startup = services.founder_startup(request.dbsession, request.user, startup_id)
     if startup is None:
         raise HTTPNotFound()
     return startup

@@ -11,7 +11,7 @@ from pyramid.view import view_config
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
-from dimoskopio.web import csv_download, object_or_404, page_count, requested_page
+from dimoskopio.web import csv_download, object_or_404, page_count, requested_page, row_id
 from mailing import services
 from mailing.forms import ImportForm, StaffSubscriberForm, TopicForm, chosen_topics
 from mailing.models import (
@@ -37,7 +37,7 @@ def _filters(request: Request) -> services.SubscriberFilters:
     return services.SubscriberFilters(
         q=params.get("q", "")[:SEARCH_MAX_LENGTH].strip(),
         status=SubscriberStatus(status) if status in SubscriberStatus._value2member_map_ else None,
-        topic_id=int(topic) if topic.isascii() and topic.isdigit() and len(topic) <= 9 else None,
+        topic_id=row_id(topic),
     )
 
 

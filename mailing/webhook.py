@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.services import normalize_email
-from dimoskopio.web import MAX_ID
+from dimoskopio.web import row_id
 from mailing import delivery, services
 from mailing.models import (
     CampaignBatch,
@@ -200,8 +200,8 @@ def _read(raw: dict[str, Any], now: datetime.datetime) -> _Reported | None:
         event = BLOCKED_EVENT
     return _Reported(
         sg_event_id=sg_event_id, event=event, email=email.strip()[:EMAIL_MAX_LENGTH],
-        campaign_id=_row_id(raw.get("campaign_id")), recipient_id=_row_id(raw.get("recipient_id")),
-        batch_id=_row_id(raw.get("campaign_batch_id")),
+        campaign_id=row_id(raw.get("campaign_id")), recipient_id=row_id(raw.get("recipient_id")),
+        batch_id=row_id(raw.get("campaign_batch_id")),
         sg_message_id=_text(raw.get("sg_message_id"))[:SG_MESSAGE_ID_MAX_LENGTH],
         # Bounces and drops give a reason; deferrals give the receiving server's response.
         reason=_text(raw.get("reason")) or _text(raw.get("response")),
@@ -211,15 +211,6 @@ def _read(raw: dict[str, Any], now: datetime.datetime) -> _Reported | None:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _row_id(value: Any) -> int | None:
-    """A row id from a custom argument (SendGrid gives them back as the strings we sent)."""
-    # Length first: Python refuses to parse integers of thousands of digits.
-    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
 
 
 def _moment(value: Any, now: datetime.datetime) -> datetime.datetime:
@@ -321,7 +312,7 @@ def record_campaign_unsubscribe(dbsession: Session, subscriber: Subscriber, camp
     """Someone unsubscribed through the link in a campaign's email (it names the campaign): the
     campaign's statistics count it as they count unsubscribes SendGrid reports. False when the
     link names no campaign this person was sent, or it was counted already."""
-    campaign_id = _row_id(campaign_param)
+    campaign_id = row_id(campaign_param)
     if campaign_id is None:
         return False
     recipient_id = dbsession.scalar(select(CampaignRecipient.id).where(CampaignRecipient.campaign_id == campaign_id,
