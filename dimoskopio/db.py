@@ -10,7 +10,7 @@ import zope.sqlalchemy
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid_retry import IRetryableError
-from sqlalchemy import DateTime, Enum, MetaData, engine_from_config, event, func
+from sqlalchemy import DateTime, Enum, MetaData, Select, engine_from_config, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -111,6 +111,13 @@ def get_tm_session(session_factory: sessionmaker[Session], transaction_manager: 
 
 SQLITE_BEGIN = "dimoskopio_sqlite_begin"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def page_of(dbsession: Session, query: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+    """One page of the rows the (ordered) query selects, and how many it selects in all."""
+    total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = list(dbsession.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return rows, total
 
 
 def begin_writing(dbsession: Session) -> None:

@@ -19,7 +19,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, notfound_view_config, view_config
 
-from dimoskopio.db import utcnow
+from dimoskopio.db import page_of, utcnow
 from dimoskopio.markdown import render_markdown
 from dimoskopio.web import MAX_PAGE, SLUG_PATTERN, csv_download, page_count
 from events.models import SLUG_MAX_LENGTH, Event, EventLanguage, EventStatus
@@ -30,7 +30,6 @@ from events.services import (
     counts_for,
     filtered_events,
     local_timezone,
-    page_of,
     parse_day,
     registration_state,
     seats_left,

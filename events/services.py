@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.services import normalize_email
-from dimoskopio.db import fold_text, folded
+from dimoskopio.db import fold_text, folded, page_of
 from dimoskopio.i18n import transliterate
 from dimoskopio.mail import send_email
 from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
@@ -1030,12 +1030,6 @@ def upcoming(query: Select[Any], now: datetime.datetime) -> Select[Any]:
 
 def past(query: Select[Any], now: datetime.datetime) -> Select[Any]:
     return query.where(Event.ends_at <= now).order_by(Event.starts_at.desc(), Event.id.desc())
-
-
-def page_of(dbsession: Session, query: Select[Any], page: int, per_page: int) -> tuple[list[Event], int]:
-    total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    events = list(dbsession.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return events, total
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import find_user_by_email
-from dimoskopio.db import fold_text, folded
+from dimoskopio.db import fold_text, folded, page_of
 from dimoskopio.web import page_count
 from events.services import unique_slug
 from incubator.models import Cohort, Startup, StartupFounder, StartupStatus, StartupStatusChange
@@ -107,12 +107,13 @@ def filtered_startups(filters: StartupFilters) -> Select[Any]:
 
 def paged_startups(dbsession: Session, query: Select[Any], page: int, per_page: int) -> StartupPage:
     """One page of the startups the query selects, with their cohorts loaded."""
-    total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    query = query.options(selectinload(Startup.cohort))
+    startups, total = page_of(dbsession, query, page, per_page)
     pages = page_count(total, per_page)
-    # A page past the end (an old link, a shorter list now) shows the last page instead.
-    page = min(page, pages)
-    startups = list(dbsession.scalars(
-        query.options(selectinload(Startup.cohort)).limit(per_page).offset((page - 1) * per_page)))
+    if not startups and total:
+        # A page past the end (an old link, a shorter list now) shows the last page instead.
+        page = pages
+        startups, total = page_of(dbsession, query, page, per_page)
     return StartupPage(startups, total, page, pages)
 
 

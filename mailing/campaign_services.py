@@ -15,6 +15,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from dimoskopio.accounts.models import Role, User
+from dimoskopio.db import page_of
 from dimoskopio.i18n import TRANSLATION_DOMAIN, _, centre_name, localizer_for
 from dimoskopio.mail.services import (
     BatchMessage,
@@ -348,19 +349,14 @@ def campaigns_page(dbsession: Session, status: CampaignStatus | None, page: int)
     query = select(Campaign)
     if status is not None:
         query = query.where(Campaign.status == status)
-    total = dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = dbsession.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc())
-                             .offset((page - 1) * CAMPAIGNS_PER_PAGE).limit(CAMPAIGNS_PER_PAGE))
-    return list(rows), total
+    return page_of(dbsession, query.order_by(Campaign.created_at.desc(), Campaign.id.desc()), page,
+                   CAMPAIGNS_PER_PAGE)
 
 
 def archived(dbsession: Session, page: int, per_page: int = 20) -> tuple[list[Campaign], int]:
     """Sent campaigns staff chose to publish, newest first."""
     query = select(Campaign).where(Campaign.in_archive.is_(True), Campaign.status == CampaignStatus.SENT)
-    total = dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = dbsession.scalars(query.order_by(Campaign.finished_at.desc(), Campaign.id.desc())
-                             .offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
+    return page_of(dbsession, query.order_by(Campaign.finished_at.desc(), Campaign.id.desc()), page, per_page)
 
 
 # --- staff screens and the public archive -----------------------------------------------------

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
 from pyramid.request import Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dimoskopio.config import AVAILABLE_LOCALES
+from dimoskopio.db import page_of
 from dimoskopio.i18n import TRANSLATION_DOMAIN, _, localizer_for
 from events.display import when_text
 from events.models import Event, EventStatus
@@ -254,7 +255,5 @@ DIGESTS_PER_PAGE = 20
 def digest_campaigns(dbsession: Session, page: int) -> tuple[list[Campaign], int]:
     """The digests drafted so far, newest first."""
     query = select(Campaign).where(Campaign.is_digest.is_(True))
-    total = dbsession.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = dbsession.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc())
-                             .offset((page - 1) * DIGESTS_PER_PAGE).limit(DIGESTS_PER_PAGE))
-    return list(rows), total
+    return page_of(dbsession, query.order_by(Campaign.created_at.desc(), Campaign.id.desc()), page,
+                   DIGESTS_PER_PAGE)

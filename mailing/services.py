@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.models import NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
+from dimoskopio.db import page_of
 from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.mail import send_email
 from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
@@ -353,11 +354,8 @@ def _filtered(filters: SubscriberFilters) -> Select[Any]:
 
 def subscribers_page(dbsession: Session, filters: SubscriberFilters, page: int) -> tuple[list[Subscriber], int]:
     """One page of the subscribers the filters find, newest first, and how many they find."""
-    query = _filtered(filters)
-    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
-    rows = dbsession.scalars(query.order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
-                             .offset((page - 1) * SUBSCRIBERS_PER_PAGE).limit(SUBSCRIBERS_PER_PAGE))
-    return list(rows), total
+    query = _filtered(filters).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+    return page_of(dbsession, query, page, SUBSCRIBERS_PER_PAGE)
 
 
 def all_subscribers(dbsession: Session, filters: SubscriberFilters) -> Iterator[Subscriber]:
@@ -385,11 +383,9 @@ def staff_edit(request: Request, subscriber: Subscriber, name: str, locale_name:
 def suppressions_page(dbsession: Session, q: str, page: int) -> tuple[list[Suppression], int]:
     query = select(Suppression)
     if q:
-        query = query.where(func.lower(Suppression.email).like(f"%{q.lower()}%"))
-    total = dbsession.scalar(select(func.count()).select_from(query.subquery()))
-    rows = dbsession.scalars(query.order_by(Suppression.created_at.desc(), Suppression.id.desc())
-                             .offset((page - 1) * SUBSCRIBERS_PER_PAGE).limit(SUBSCRIBERS_PER_PAGE))
-    return list(rows), total
+        query = query.where(func.lower(Suppression.email).contains(q.lower(), autoescape=True))
+    return page_of(dbsession, query.order_by(Suppression.created_at.desc(), Suppression.id.desc()), page,
+                   SUBSCRIBERS_PER_PAGE)
 
 
 # --- import -----------------------------------------------------------------------------------
