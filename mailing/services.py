@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.models import NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
-from dimoskopio.db import page_of
+from dimoskopio.db import fold_text, folded, page_of
 from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.mail import send_email
 from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
@@ -342,8 +342,9 @@ class SubscriberFilters:
 def _filtered(filters: SubscriberFilters) -> Select[Any]:
     query = select(Subscriber)
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
-        query = query.where(or_(func.lower(Subscriber.email).like(pattern), func.lower(Subscriber.name).like(pattern)))
+        # Like the other staff searches: Greek accents and case aside, and % or _ taken as typed.
+        query = query.where(or_(func.lower(Subscriber.email).contains(filters.q.lower(), autoescape=True),
+                                folded(Subscriber.name).contains(fold_text(filters.q), autoescape=True)))
     if filters.status is not None:
         query = query.where(Subscriber.status == filters.status)
     if filters.topic_id is not None:
