@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from dimoskopio.accounts.forms import _valid_email
+from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.forms import (
     Form,
@@ -74,7 +74,7 @@ REASON_MAX_LENGTH = 1000
 class RegistrationForm(Form):
     name = StringField(_("Full name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
     email = EmailField(
-        _("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email],
+        _("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email],
         description=_("Your confirmation and your private link to manage the registration go here."),
     )
     organisation = StringField(_("Organisation (optional)"), validators=[Length(max=ORGANISATION_MAX_LENGTH)])
@@ -307,7 +307,7 @@ class QuestionForm(Form):
 
 class StaffRegistrationForm(Form):
     name = StringField(_("Full name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
-    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email])
+    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email])
     organisation = StringField(_("Organisation (optional)"), validators=[Length(max=ORGANISATION_MAX_LENGTH)])
     role = SelectField(_("Role"), validators=[Required()], default=AttendeeRole.OTHER.value)
     locale = SelectField(_("Language for emails"), default="el", validators=[Required()],

@@ -7,7 +7,7 @@ from pyramid.request import Request
 from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import Optional, ValidationError
 
-from dimoskopio.accounts.forms import _valid_email
+from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
 from dimoskopio.db import utcnow
 from dimoskopio.forms import Form, Length, Required, plausible_year, translated_choices, valid_slug, web_address
@@ -111,7 +111,7 @@ class StartupForm(StartupProfileForm):
 
 
 class FounderForm(Form):
-    email = EmailField(_("Email of their account"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email],
+    email = EmailField(_("Email of their account"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email],
                        description=_("The founder must already have an account on the site."))
     role = StringField(_("Role in the team (optional)"), validators=[Length(max=FOUNDER_ROLE_MAX_LENGTH)],
                        description=_("For example: CEO, CTO."))

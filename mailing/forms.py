@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from dimoskopio.accounts.forms import _valid_email
+from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
 from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, plausible_year, valid_slug
@@ -67,7 +67,7 @@ def _choices(request: Request, form: Form, topics: list[MailingTopic]) -> None:
 
 
 class SubscribeForm(Form):
-    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email])
+    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email])
     name = StringField(_("Name (optional)"), validators=[Length(max=NAME_MAX_LENGTH)])
     language = SelectField(_("Language of the emails"), validators=[Required()])
     topics = MultiCheckboxField(_("What would you like to receive?"), validators=[Required()])

@@ -392,6 +392,7 @@ def suppressions_page(dbsession: Session, q: str, page: int) -> tuple[list[Suppr
 # --- import -----------------------------------------------------------------------------------
 
 IMPORT_MAX_ROWS = 20_000
+IMPORT_LOOKUP_CHUNK = 500
 
 
 class ImportOutcome(enum.StrEnum):
@@ -455,8 +456,16 @@ def import_subscribers(request: Request, rows: list[tuple[int, dict[str, str]]],
     reported. They join as subscribed, with an import consent record carrying `note`; nobody on
     the suppression list is added back, and nobody twice. With `apply` false, only the report."""
     dbsession = request.dbsession
-    suppressed = set(dbsession.scalars(select(Suppression.email)))
-    existing = {subscriber.email: subscriber for subscriber in dbsession.scalars(select(Subscriber))}
+    # Only the file's addresses are looked up (in chunks a database takes as parameters), not
+    # every subscriber the centre has.
+    addresses = sorted({normalize_email(row.get("email", "")) for _number, row in rows})
+    suppressed: set[str] = set()
+    existing: dict[str, Subscriber] = {}
+    for start in range(0, len(addresses), IMPORT_LOOKUP_CHUNK):
+        chunk = addresses[start:start + IMPORT_LOOKUP_CHUNK]
+        suppressed |= set(dbsession.scalars(select(Suppression.email).where(Suppression.email.in_(chunk))))
+        existing |= {subscriber.email: subscriber
+                     for subscriber in dbsession.scalars(select(Subscriber).where(Subscriber.email.in_(chunk)))}
     slugs = topic_slugs(dbsession)
     address = client_address(request)
     seen: set[str] = set()

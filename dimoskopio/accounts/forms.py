@@ -16,7 +16,7 @@ from dimoskopio.i18n import LOCALE_NAMES, _
 NEXT_MAX_LENGTH = 2000
 
 
-def _valid_email(form: Form, field: Any) -> None:
+def valid_email(form: Form, field: Any) -> None:
     if field.data and not is_valid_email(normalize_email(field.data)):
         raise ValidationError(_("Enter a valid email address, like name@example.com."))
 
@@ -51,7 +51,7 @@ def _locale_choices() -> list[SelectChoice]:
 
 class SignupForm(Form):
     name = StringField(_("Full name"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
-    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email])
+    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email])
     password = _password_field(_("Password"))
     password_confirm = PasswordField(
         _("Repeat password"),
@@ -71,7 +71,7 @@ class LoginForm(Form):
 
 
 class EmailOnlyForm(Form):
-    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email])
+    email = EmailField(_("Email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email])
 
 
 class NewPasswordForm(Form):
@@ -89,7 +89,7 @@ class ChangePasswordForm(NewPasswordForm):
 
 
 class ChangeEmailForm(Form):
-    email = EmailField(_("New email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), _valid_email])
+    email = EmailField(_("New email"), validators=[Required(), Length(max=EMAIL_MAX_LENGTH), valid_email])
     current_password = PasswordField(
         _("Current password"), validators=[Required(), Length(max=PASSWORD_MAX_LENGTH)]
     )
