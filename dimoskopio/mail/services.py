@@ -110,18 +110,25 @@ class IMailer(Interface):
 MIME_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
+def _mime(sender: str, recipient: str, subject: str, date: datetime.datetime, message_id: str,
+          headers: dict[str, str], text: str, html: str) -> EmailMessage:
+    mime = EmailMessage(policy=MIME_POLICY)
+    mime["From"] = sender
+    mime["To"] = recipient
+    mime["Subject"] = subject
+    mime["Date"] = email.utils.format_datetime(date)
+    mime["Message-ID"] = message_id
+    for name, value in headers.items():
+        mime[name] = value
+    mime.set_content(text)
+    mime.add_alternative(html, subtype="html")
+    return mime
+
+
 def build_mime_message(message: OutboxMessage) -> EmailMessage:
     """The RFC 5322 form of an outbox message (what the file backend writes)."""
-    mime = EmailMessage(policy=MIME_POLICY)
-    mime["From"] = message.sender
-    mime["To"] = message.recipient
-    mime["Subject"] = message.subject
-    mime["Date"] = email.utils.format_datetime(message.created_at)
-    mime["Message-ID"] = f"<outbox-{message.id}@dimoskopio>"
-    for name, value in (message.headers or {}).items():
-        mime[name] = value
-    mime.set_content(message.body_text)
-    mime.add_alternative(message.body_html, subtype="html")
+    mime = _mime(message.sender, message.recipient, message.subject, message.created_at,
+                 f"<outbox-{message.id}@dimoskopio>", message.headers or {}, message.body_text, message.body_html)
     for attachment in message.attachments or []:
         maintype, _, subtype = attachment["content_type"].partition("/")
         mime.add_attachment(
@@ -143,38 +150,30 @@ class FileMailer:
     def path_for(self, message: OutboxMessage) -> Path:
         return self.directory / f"{message.id:08d}-{message.template.replace('/', '-')}.eml"
 
-    def send(self, message: OutboxMessage) -> str | None:
+    def _write(self, target: Path, mime: EmailMessage) -> None:
+        """Whole or not at all: a reader never sees half a message."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            target = self.path_for(message)
             with tempfile.NamedTemporaryFile("wb", dir=self.directory, delete=False) as handle:
-                handle.write(build_mime_message(message).as_bytes())
+                handle.write(mime.as_bytes())
             os.replace(handle.name, target)
         except OSError as error:
             raise MailDeliveryError(f"cannot write {self.directory}: {error}", transient=True) from error
+
+    def send(self, message: OutboxMessage) -> str | None:
+        target = self.path_for(message)
+        self._write(target, build_mime_message(message))
         return target.name
 
     def send_batch(self, batch: BatchMessage) -> str | None:
+        """Each person's message as SendGrid would make it from their personalization."""
         batch_id = uuid.uuid4().hex
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            for number, recipient in enumerate(batch.recipients):
-                mime = EmailMessage(policy=MIME_POLICY)
-                mime["From"] = batch.sender
-                mime["To"] = str(Address(display_name=recipient.name, addr_spec=recipient.email))
-                mime["Subject"] = personalize(batch.subject, recipient.substitutions)
-                mime["Date"] = email.utils.format_datetime(utcnow())
-                mime["Message-ID"] = f"<batch-{batch_id}-{number}@dimoskopio>"
-                for name, value in recipient.headers.items():
-                    mime[name] = value
-                mime.set_content(personalize(batch.text, recipient.substitutions))
-                mime.add_alternative(personalize(batch.html, recipient.substitutions), subtype="html")
-                target = self.directory / f"batch-{batch_id}-{number:04d}.eml"
-                with tempfile.NamedTemporaryFile("wb", dir=self.directory, delete=False) as handle:
-                    handle.write(mime.as_bytes())
-                os.replace(handle.name, target)
-        except OSError as error:
-            raise MailDeliveryError(f"cannot write {self.directory}: {error}", transient=True) from error
+        for number, recipient in enumerate(batch.recipients):
+            values = recipient.substitutions
+            mime = _mime(batch.sender, str(Address(display_name=recipient.name, addr_spec=recipient.email)),
+                         personalize(batch.subject, values), utcnow(), f"<batch-{batch_id}-{number}@dimoskopio>",
+                         recipient.headers, personalize(batch.text, values), personalize(batch.html, values))
+            self._write(self.directory / f"batch-{batch_id}-{number:04d}.eml", mime)
         return batch_id
 
 
