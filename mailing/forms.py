@@ -27,7 +27,9 @@ from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
 from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, plausible_year, valid_slug
 from dimoskopio.i18n import _, format_date
+from events.forms import local_naive
 from events.models import Category, Event
+from events.services import from_local
 from incubator.models import Cohort
 from mailing.campaign_services import (
     MERGE_FIELDS,
@@ -303,11 +305,11 @@ class ScheduleForm(Form):
         self.send_at.description = request.localizer.translate(
             _("Local time (${zone}).", mapping={"zone": request.registry.settings["dimoskopio.timezone"]}))
         if scheduled_at is not None and not self.send_at.raw_data:
-            self.send_at.data = scheduled_at.astimezone(self.timezone).replace(tzinfo=None)
+            self.send_at.data = local_naive(scheduled_at, self.timezone)
 
     def when(self) -> datetime.datetime:
         """The chosen wall-clock time at the centre, in UTC."""
-        return self.send_at.data.replace(tzinfo=self.timezone).astimezone(datetime.UTC)
+        return from_local(self.send_at.data, self.timezone)
 
 
 ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
