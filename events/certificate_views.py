@@ -70,7 +70,10 @@ def certificates_page(request: Request, event: Event, failed: tuple[int, RowForm
     dbsession = request.dbsession
     design = rules.design_for(dbsession, event)
     certificates = rules.event_certificates(dbsession, event.id)
-    forms = {certificate.id: row_forms(request, certificate) for certificate in certificates}
+    reissuable = rules.reissuable(certificates)
+    # Only rows that can still be revoked or re-issued show forms (a busy event has hundreds).
+    forms = {certificate.id: row_forms(request, certificate) for certificate in certificates
+             if certificate.id in reissuable}
     if failed is not None:
         forms[failed[0]] = failed[1]
     return {
@@ -82,7 +85,7 @@ def certificates_page(request: Request, event: Event, failed: tuple[int, RowForm
         "run": rules.latest_run(dbsession, event.id),
         "certificates": certificates,
         "row_forms": forms,
-        "reissuable": rules.reissuable(certificates),
+        "reissuable": reissuable,
         "failed_row": failed[0] if failed else None,
         "refusal": None,
         **extra,
