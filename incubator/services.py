@@ -32,6 +32,32 @@ class FounderRefused(Exception):
         self.reason = reason
 
 
+# --- tags: startups' needs and mentors' expertise ---------------------------------------------
+
+# Offered as suggestions where needs and expertise are typed, so that both sides use the same words.
+SUGGESTED_TAGS = (
+    "marketing", "sales", "fundraising", "finance", "legal", "intellectual property", "product",
+    "software", "design", "export", "tourism", "agrifood", "health", "energy", "hiring", "pitching",
+)
+MAX_TAGS = 15
+
+
+def parse_tags(raw: str) -> list[str]:
+    """The tags in a comma-separated text: trimmed, lower-case, each once (ignoring Greek accents),
+    in the order typed."""
+    tags: dict[str, str] = {}
+    for part in raw.split(","):
+        tag = " ".join(part.split()).lower()
+        if tag:
+            tags.setdefault(fold_text(tag), tag)
+    return list(tags.values())
+
+
+def tag_key(tag: str) -> str:
+    """What two tags are compared by: the same words whatever their case and Greek accents."""
+    return fold_text(tag)
+
+
 # --- cohorts ----------------------------------------------------------------------------------
 
 
