@@ -1,12 +1,15 @@
 """The one form style: WTForms bound to the request, messages and labels in the visitor's language."""
 
+import io
 import re
 from typing import Any
 
 import wtforms
+from PIL import Image, UnidentifiedImageError
 from pyramid.request import Request
 from translationstring import TranslationString
 from wtforms import validators
+from wtforms.validators import ValidationError
 
 from dimoskopio.i18n import _
 from dimoskopio.web import SLUG_PATTERN
@@ -120,3 +123,46 @@ def translated_choices(request: Request, labels: dict[Any, Any]) -> list[wtforms
 def web_address(form: wtforms.Form, field: wtforms.Field) -> None:
     if field.data and not field.data.strip().startswith(("https://", "http://")):
         raise validators.ValidationError(_("Enter a full web address starting with https://"))
+
+
+IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+# Signatures and logos are small pictures; anything larger is a mistake or a decompression bomb.
+IMAGE_MAX_PIXELS = 4000 * 2000
+
+
+def image_type(data: bytes) -> str | None:
+    """The type of an uploaded image, from its first bytes (PNG or JPEG only)."""
+    return next((kind for magic, kind in IMAGE_TYPES.items() if data.startswith(magic)), None)
+
+
+def _readable_image(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > IMAGE_MAX_PIXELS:
+                return False
+            image.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+class ImageUpload:
+    """A PNG or JPEG of at most `max_bytes`, read no further than that; the field's data becomes
+    (bytes, content type), or None when nothing was uploaded."""
+
+    def __init__(self, max_bytes: int, wrong_type: TranslationString) -> None:
+        self.max_bytes = max_bytes
+        self.wrong_type = wrong_type
+
+    def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
+        upload = field.data
+        if upload is None or not hasattr(upload, "file"):
+            field.data = None
+            return
+        data = upload.file.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise ValidationError(_("The image must be at most ${size} KB.", mapping={"size": self.max_bytes // 1024}))
+        kind = image_type(data)
+        if kind is None or not _readable_image(data):
+            raise ValidationError(self.wrong_type)
+        field.data = (data, kind)

@@ -1,12 +1,10 @@
 """Forms of the events package: registration, feedback and the staff screens."""
 
 import datetime
-import io
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from pyramid.request import Request
 from wtforms import (
     BooleanField,
@@ -28,6 +26,7 @@ from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.forms import (
     Form,
+    ImageUpload,
     Length,
     MultiCheckboxField,
     Required,
@@ -392,42 +391,6 @@ def local_naive(value: datetime.datetime | None, tz: Any) -> datetime.datetime |
 # --- certificates -----------------------------------------------------------------------------
 
 SIGNATURE_MAX_BYTES = 300 * 1024
-SIGNATURE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
-
-
-def signature_type(data: bytes) -> str | None:
-    """The image type of an uploaded signature, from its first bytes (PNG or JPEG only)."""
-    return next((kind for magic, kind in SIGNATURE_TYPES.items() if data.startswith(magic)), None)
-
-
-def _signature_image(form: Form, field: Any) -> None:
-    upload = field.data
-    if upload is None or not hasattr(upload, "file"):
-        field.data = None
-        return
-    data = upload.file.read(SIGNATURE_MAX_BYTES + 1)
-    if len(data) > SIGNATURE_MAX_BYTES:
-        raise ValidationError(_("The image must be at most ${size} KB.",
-                                mapping={"size": SIGNATURE_MAX_BYTES // 1024}))
-    kind = signature_type(data)
-    if kind is None or not _readable_image(data):
-        raise ValidationError(_("Upload the signature as a PNG or JPEG image."))
-    field.data = (data, kind)
-
-
-# A signature is a small picture; anything larger is a mistake or a decompression bomb.
-SIGNATURE_MAX_PIXELS = 4000 * 2000
-
-
-def _readable_image(data: bytes) -> bool:
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > SIGNATURE_MAX_PIXELS:
-                return False
-            image.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
-        return False
-    return True
 
 
 class CertificateDesignForm(Form):
@@ -443,7 +406,8 @@ class CertificateDesignForm(Form):
     issuer_name = StringField(_("Signed by"), validators=[Required(), Length(max=NAME_MAX_LENGTH)])
     issuer_title_el = StringField(_("Their title (Greek)"), validators=[Length(max=SHORT_TEXT_MAX_LENGTH)])
     issuer_title_en = StringField(_("Their title (English)"), validators=[Length(max=SHORT_TEXT_MAX_LENGTH)])
-    signature = FileField(_("Signature image"), validators=[_signature_image],
+    signature = FileField(_("Signature image"), validators=[
+                              ImageUpload(SIGNATURE_MAX_BYTES, _("Upload the signature as a PNG or JPEG image."))],
                           description=_("A PNG or JPEG of at most 300 KB, ideally on a transparent or white "
                                         "background. Leave empty to keep the current one."))
     remove_signature = BooleanField(_("Remove the signature image"))
