@@ -10,6 +10,7 @@ def includeme(config: Configurator) -> None:
     # The public directory (`/startups` is a public contract: people bookmark it).
     config.add_route("incubator.startups", "/startups")
     config.add_route("incubator.startup", "/startups/{slug}")
+    config.add_route("incubator.startup_logo", "/startups/{slug}/logo")
 
     # Founders' own startups; the account navigation links here only for them.
     config.add_route("incubator.my_startups", "/account/startups")

@@ -4,13 +4,32 @@ import datetime
 from typing import Any
 
 from pyramid.request import Request
-from wtforms import BooleanField, DateField, EmailField, SelectChoice, SelectField, StringField, TextAreaField, URLField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import Optional, ValidationError
 
 from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
 from dimoskopio.db import utcnow
-from dimoskopio.forms import Form, Length, Required, plausible_year, translated_choices, valid_slug, web_address
+from dimoskopio.forms import (
+    Form,
+    ImageUpload,
+    Length,
+    Required,
+    plausible_year,
+    translated_choices,
+    valid_slug,
+    web_address,
+)
 from dimoskopio.i18n import _
 from incubator.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -21,15 +40,18 @@ from incubator.models import (
     SLUG_MAX_LENGTH,
     STARTUP_STAGE_LABELS,
     STARTUP_STATUS_LABELS,
+    TAG_MAX_LENGTH,
     WEBSITE_MAX_LENGTH,
     KpiPeriod,
     StartupStage,
     StartupStatus,
 )
+from incubator.services import MAX_TAGS, parse_tags
 
 # The cohort select's value for "no cohort" (an id is never 0).
 NO_COHORT_CHOICE = 0
-
+LOGO_MAX_BYTES = 500 * 1024
+TAGS_MAX_LENGTH = MAX_TAGS * (TAG_MAX_LENGTH + 2)
 
 
 def local_today(request: Request) -> datetime.date:
@@ -41,6 +63,15 @@ def _not_in_future(form: Form, field: Any) -> None:
     if field.data and field.data > local_today(form.request):
         raise ValidationError(_("The date cannot be in the future."))
 
+
+
+def valid_tags(form: Form, field: Any) -> None:
+    """Comma-separated tags, each short enough, not too many; the field's data becomes the list."""
+    tags = parse_tags(field.data or "")
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(_("Give at most ${count} tags.", mapping={"count": MAX_TAGS}))
+    if any(len(tag) > TAG_MAX_LENGTH for tag in tags):
+        raise ValidationError(_("Each tag may have at most ${count} characters.", mapping={"count": TAG_MAX_LENGTH}))
 
 
 class CohortForm(Form):
@@ -79,17 +110,29 @@ class StartupProfileForm(Form):
     stage = SelectField(_("Stage"), validators=[Required()], default=StartupStage.IDEA.value)
     founded_on = DateField(_("Founded on (optional)"), validators=[Optional(), plausible_year])
     website = URLField(_("Website (optional)"), validators=[Length(max=WEBSITE_MAX_LENGTH), web_address])
+    need_tags = StringField(_("Needs (optional)"), validators=[Length(max=TAGS_MAX_LENGTH), valid_tags],
+                            description=_("What the team wants help with, separated by commas, for example: "
+                                          "marketing, fundraising, export. Mentors are matched on these."))
+    logo_upload = FileField(_("Logo (optional)"), validators=[
+                                ImageUpload(LOGO_MAX_BYTES, _("Upload the logo as a PNG or JPEG image."))],
+                            description=_("A PNG or JPEG of at most 500 KB. Leave empty to keep the current one."))
+    remove_logo = BooleanField(_("Remove the logo"))
     in_directory = BooleanField(_("Listed in the public directory"),
                                 description=_("While incubated, graduated or alumni, the startup is shown at "
-                                              "/startups: its name, description, sector, stage and website, "
-                                              "never its founders."))
+                                              "/startups: its name, logo, description, sector, stage and "
+                                              "website, never its founders."))
 
-    def __init__(self, request: Request, **kwargs: Any) -> None:
-        super().__init__(request, **kwargs)
+    def __init__(self, request: Request, obj: Any = None, **kwargs: Any) -> None:
+        super().__init__(request, obj=obj, **kwargs)
         self.stage.choices = translated_choices(request, STARTUP_STAGE_LABELS)
+        if obj is not None and request.method != "POST":
+            self.show_needs(obj)
+
+    def show_needs(self, startup: Any) -> None:
+        self.need_tags.data = ", ".join(need.tag for need in startup.needs)
 
     def values(self) -> dict[str, Any]:
-        return {**self.data, "stage": StartupStage(self.stage.data)}
+        return {**self.data, "stage": StartupStage(self.stage.data), "need_tags": parse_tags(self.need_tags.data or "")}
 
 
 class StartupForm(StartupProfileForm):

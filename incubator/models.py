@@ -629,7 +629,9 @@ class KpiReminder(Base):
     """A reminder sent for a startup's report of a period; one of each kind, whatever reruns."""
 
     __tablename__ = "kpi_reminders"
-    __table_args__ = (UniqueConstraint("startup_id", "period_start", "kind", name="uq_kpi_reminders_startup_period_kind"),)
+    __table_args__ = (
+        UniqueConstraint("startup_id", "period_start", "kind", name="uq_kpi_reminders_startup_period_kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     startup_id: Mapped[int] = mapped_column(ForeignKey("startups.id", ondelete="CASCADE"), index=True)

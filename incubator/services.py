@@ -5,14 +5,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import find_user_by_email
-from dimoskopio.db import fold_text, folded, page_of
+from dimoskopio.db import fold_text, folded, page_of, utcnow
 from dimoskopio.web import page_count
 from events.services import unique_slug
-from incubator.models import Cohort, Startup, StartupFounder, StartupStatus, StartupStatusChange
+from incubator.models import (
+    Cohort,
+    MentorAssignment,
+    MentorProfile,
+    Startup,
+    StartupFounder,
+    StartupNeed,
+    StartupStatus,
+    StartupStatusChange,
+)
 
 # Founder accounts of these roles become founders; any other role already grants more.
 PROMOTED_TO_FOUNDER = (Role.MEMBER,)
@@ -20,7 +29,8 @@ PROMOTED_TO_FOUNDER = (Role.MEMBER,)
 NO_COHORT = "none"
 # Only startups in these statuses may appear in the public directory (and only if they opted in).
 DIRECTORY_STATUSES = (StartupStatus.INCUBATED, StartupStatus.GRADUATED, StartupStatus.ALUMNI)
-# What founders may change on their own startup; its name, address, status and cohort are staff's.
+# What founders may change on their own startup (with its needs and logo); its name, address,
+# status and cohort are staff's.
 FOUNDER_EDITABLE_TEXT = ("description", "sector", "website")
 
 
@@ -56,6 +66,22 @@ def parse_tags(raw: str) -> list[str]:
 def tag_key(tag: str) -> str:
     """What two tags are compared by: the same words whatever their case and Greek accents."""
     return fold_text(tag)
+
+
+def set_needs(startup: Startup, tags: list[str]) -> None:
+    """The startup's needs become these tags; needs it keeps stay the same rows."""
+    wanted = {tag_key(tag): tag for tag in tags}
+    kept = [need for need in startup.needs if tag_key(need.tag) in wanted]
+    held = {tag_key(need.tag) for need in kept}
+    startup.needs = kept + [StartupNeed(tag=tag) for key, tag in wanted.items() if key not in held]
+
+
+def set_logo(startup: Startup, values: dict[str, Any], now: datetime.datetime) -> None:
+    """A new logo replaces the old one, or the logo is removed, or it stays as it is."""
+    if values.get("remove_logo"):
+        startup.logo, startup.logo_content_type, startup.logo_updated_at = None, "", now
+    elif values.get("logo_upload"):
+        (startup.logo, startup.logo_content_type), startup.logo_updated_at = values["logo_upload"], now
 
 
 # --- cohorts ----------------------------------------------------------------------------------
@@ -174,6 +200,8 @@ def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any], t
     startup.founded_on = values.get("founded_on")
     startup.in_directory = bool(values.get("in_directory"))
     startup.cohort_id = values.get("cohort_id") or None
+    set_needs(startup, values.get("need_tags") or [])
+    set_logo(startup, values, utcnow())
     wanted = (values.get("slug") or "").strip()
     startup.slug = wanted or unique_slug(dbsession, Startup, startup.name, exclude_id=startup.id)
     dbsession.add(startup)
@@ -219,6 +247,29 @@ def directory_sectors(dbsession: Session) -> list[str]:
     return sorted(dbsession.scalars(sectors))
 
 
+def is_listed(startup: Startup) -> bool:
+    return startup.in_directory and startup.status in DIRECTORY_STATUSES
+
+
+def startup_with_logo(dbsession: Session, slug: str) -> Startup | None:
+    """The startup at this address with its logo loaded; None if there is no such startup or it has no logo."""
+    return dbsession.scalar(select(Startup).where(Startup.slug == slug, Startup.logo.is_not(None))
+                            .options(undefer(Startup.logo)))
+
+
+def may_see_logo(dbsession: Session, startup: Startup, user: User | None, is_staff: bool) -> bool:
+    """Anyone may see a listed startup's logo; staff, its founders and its mentors may see any."""
+    if is_listed(startup) or is_staff:
+        return True
+    if user is None:
+        return False
+    on_team = select(StartupFounder.id).where(StartupFounder.startup_id == startup.id,
+                                              StartupFounder.user_id == user.id)
+    mentors_it = (select(MentorAssignment.id).join(MentorProfile, MentorProfile.id == MentorAssignment.mentor_id)
+                  .where(MentorAssignment.startup_id == startup.id, MentorProfile.user_id == user.id))
+    return dbsession.scalar(select(on_team.exists() | mentors_it.exists())) or False
+
+
 def listed_startup(dbsession: Session, slug: str) -> Startup | None:
     """The startup at this address if the directory lists it; None otherwise (unknown, or not shown)."""
     return dbsession.scalar(_listed().where(Startup.slug == slug).options(selectinload(Startup.cohort)))
@@ -254,6 +305,8 @@ def save_founder_startup(dbsession: Session, startup: Startup, values: dict[str,
     startup.stage = values["stage"]
     startup.founded_on = values.get("founded_on")
     startup.in_directory = bool(values.get("in_directory"))
+    set_needs(startup, values.get("need_tags") or [])
+    set_logo(startup, values, utcnow())
     dbsession.flush()
     return startup
 

@@ -114,13 +114,15 @@ def _stored_startup_form(request: Request, startup: Startup) -> StartupForm:
     form = StartupForm(request, _cohort_choices(request))
     form.process(None, obj=startup)
     form.cohort_id.data = startup.cohort_id or NO_COHORT_CHOICE
+    form.show_needs(startup)
     return form
 
 
 def _startup_page(request: Request, startup: Startup | None, form: StartupForm,
                   founder_form: FounderForm | None = None) -> dict[str, Any]:
     return {"startup": startup, "form": form, "founder_form": founder_form or FounderForm(request),
-            "timeline": services.status_timeline(startup) if startup else [], "status_labels": STARTUP_STATUS_LABELS}
+            "timeline": services.status_timeline(startup) if startup else [], "status_labels": STARTUP_STATUS_LABELS,
+            "suggested_tags": services.SUGGESTED_TAGS}
 
 
 @view_config(route_name="admin.incubator.startup", renderer="admin/incubator/startup.jinja2", permission=MANAGE)

@@ -4,6 +4,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from dimoskopio.i18n import _
@@ -73,6 +74,29 @@ def directory_startup(request: Request) -> dict[str, Any]:
     }
 
 
+# Long enough to spare repeated downloads; a new logo has a new address (its `v` parameter).
+LOGO_MAX_AGE = 7 * 24 * 3600
+
+
+@view_config(route_name="incubator.startup_logo", request_method=("GET", "HEAD"))
+def startup_logo(request: Request) -> Response:
+    """A startup's logo: public once the directory lists it, otherwise only for staff, its
+    founders and its mentors."""
+    startup = services.startup_with_logo(request.dbsession, request.matchdict["slug"])
+    if startup is None or not services.may_see_logo(
+            request.dbsession, startup, request.user, bool(request.has_permission(Permission.INCUBATOR_MANAGE))):
+        raise HTTPNotFound()
+    response = Response(body=startup.logo, content_type=startup.logo_content_type)
+    response.cache_control.max_age = LOGO_MAX_AGE
+    if services.is_listed(startup):
+        response.cache_control.public = True
+    else:
+        response.cache_control.private = True
+    response.etag = str(int(startup.logo_updated_at.timestamp())) if startup.logo_updated_at else None
+    response.conditional_response = True
+    return response
+
+
 # --- founders' own startups -------------------------------------------------------------------
 
 
@@ -117,4 +141,5 @@ def my_startup(request: Request) -> Any:
         "form": form,
         "timeline": services.status_timeline(startup),
         "status_labels": STARTUP_STATUS_LABELS,
+        "suggested_tags": services.SUGGESTED_TAGS,
     }

@@ -112,7 +112,8 @@ def test_a_founder_sees_what_staff_keep_the_team_and_the_timeline(testapp, dbses
     assert kept == ["OliveSense", "olivesense", tr("Incubated"), "Κύκλος 2026"]
     # The submit button has no name.
     assert set(page.forms["startup-form"].fields) - {None} == {
-        "csrf_token", "description", "sector", "stage", "founded_on", "website", "in_directory"}
+        "csrf_token", "description", "sector", "stage", "founded_on", "website", "need_tags", "logo_upload",
+        "in_directory"}
     assert [item.text.strip() for item in page.html.select("#team li")] == [
         "Μαρία Παπαδάκη · CEO", "Νίκος Ψαράκης · CTO"]
     # Teammates' emails are not shown.
