@@ -115,9 +115,10 @@ def plausible_year(form: wtforms.Form, field: wtforms.Field) -> None:
 
 
 def translated_choices(request: Request, labels: dict[Any, Any]) -> list[wtforms.SelectChoice]:
-    """A select's choices from an enum's label dict, in the request's language."""
+    """A select's choices from a label dict (keyed by string enum members or plain strings), in the
+    request's language."""
     translate = request.localizer.translate
-    return [wtforms.SelectChoice(value.value, translate(label)) for value, label in labels.items()]
+    return [wtforms.SelectChoice(str(value), translate(label)) for value, label in labels.items()]
 
 
 def web_address(form: wtforms.Form, field: wtforms.Field) -> None:

@@ -18,6 +18,9 @@ LOCALE_COOKIE = "dimoskopio_locale"
 LOCALE_NAMES = {"el": "Ελληνικά", "en": "English"}
 
 _ = TranslationStringFactory(TRANSLATION_DOMAIN)
+# The interface's languages as the interface names them in the visitor's language (LOCALE_NAMES
+# name each in itself, for the language switcher).
+LANGUAGE_LABELS = {"el": _("Greek"), "en": _("English")}
 
 _TRANSLATION_DIRS = [AssetResolver().resolve("dimoskopio:locale").abspath()]
 _localizers: dict[str, Localizer] = {}

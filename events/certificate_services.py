@@ -46,7 +46,7 @@ def design_for(dbsession: Session, event: Event) -> CertificateDesign:
     # Column defaults apply only when the row is written; the unsaved design is read before that.
     design = CertificateDesign(event_id=event.id, heading_el="", heading_en="", statement_el="", statement_en="",
                                issuer_name="", issuer_title_el="", issuer_title_en="")
-    previous = dbsession.scalar(select(CertificateDesign).order_by(CertificateDesign.updated_at.desc()).limit(1))
+    previous = latest_design(dbsession)
     if previous is not None:
         design.issuer_name = previous.issuer_name
         design.issuer_title_el = previous.issuer_title_el
@@ -54,6 +54,11 @@ def design_for(dbsession: Session, event: Event) -> CertificateDesign:
         design.signature = previous.signature
         design.signature_type = previous.signature_type
     return design
+
+
+def latest_design(dbsession: Session) -> CertificateDesign | None:
+    """The design staff saved last: whoever signs certificates now."""
+    return dbsession.scalar(select(CertificateDesign).order_by(CertificateDesign.updated_at.desc()).limit(1))
 
 
 def save_design(dbsession: Session, design: CertificateDesign, texts: dict[str, str],
@@ -70,8 +75,11 @@ def save_design(dbsession: Session, design: CertificateDesign, texts: dict[str, 
 
 def period_text(event: Event, locale_name: str, tz: Any) -> str:
     """The day, or the first and last day, of the event (certificates leave out the times)."""
-    first = event.starts_at.astimezone(tz).date()
-    final = last_day(event, tz)
+    return date_span(event.starts_at.astimezone(tz).date(), last_day(event, tz), locale_name)
+
+
+def date_span(first: datetime.date, final: datetime.date, locale_name: str) -> str:
+    """A day, or a first and last day, as a certificate prints it."""
     if first == final:
         return babel_dates.format_date(first, format="long", locale=locale_name)
     return babel_dates.format_interval(first, final, "yMMMMd", locale=locale_name)

@@ -30,17 +30,19 @@ from dimoskopio.forms import (
     valid_slug,
     web_address,
 )
-from dimoskopio.i18n import _
+from dimoskopio.i18n import LANGUAGE_LABELS, _
 from incubator.models import (
     DESCRIPTION_MAX_LENGTH,
     FOUNDER_ROLE_MAX_LENGTH,
     KPI_PERIOD_LABELS,
     NAME_MAX_LENGTH,
     SECTOR_MAX_LENGTH,
+    SHORT_TEXT_MAX_LENGTH,
     SLUG_MAX_LENGTH,
     STARTUP_STAGE_LABELS,
     STARTUP_STATUS_LABELS,
     TAG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
     WEBSITE_MAX_LENGTH,
     KpiPeriod,
     StartupStage,
@@ -158,3 +160,26 @@ class FounderForm(Form):
                        description=_("The founder must already have an account on the site."))
     role = StringField(_("Role in the team (optional)"), validators=[Length(max=FOUNDER_ROLE_MAX_LENGTH)],
                        description=_("For example: CEO, CTO."))
+
+
+class MilestoneForm(Form):
+    title = StringField(_("Milestone"), validators=[Required(), Length(max=TITLE_MAX_LENGTH)],
+                        description=_("For example: Customer interviews done, MVP launched, Investor pitch."))
+    description = TextAreaField(_("What it takes (optional)"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
+    due_on = DateField(_("Due on"), validators=[Required(), plausible_year])
+
+
+class ReachedForm(Form):
+    completed_on = DateField(_("Reached on"), validators=[Required(), plausible_year, _not_in_future])
+    note = StringField(_("Note (optional)"), validators=[Length(max=SHORT_TEXT_MAX_LENGTH)],
+                       description=_("Founders see it with their plan."))
+
+
+class GraduationForm(Form):
+    graduated_on = DateField(_("Graduated on"), validators=[Required(), plausible_year])
+    certificate_locale = SelectField(_("Language of the certificate"), validators=[Required()], default="el")
+    email_founders = BooleanField(_("Email the founders a link to the certificate"), default=True)
+
+    def __init__(self, request: Request, **kwargs: Any) -> None:
+        super().__init__(request, **kwargs)
+        self.certificate_locale.choices = translated_choices(request, LANGUAGE_LABELS)

@@ -4,20 +4,23 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import find_user_by_email
 from dimoskopio.db import fold_text, folded, page_of, utcnow
+from dimoskopio.i18n import _
 from dimoskopio.web import page_count
 from events.services import unique_slug
 from incubator.models import (
     Cohort,
     MentorAssignment,
     MentorProfile,
+    Milestone,
     Startup,
     StartupFounder,
+    StartupMilestone,
     StartupNeed,
     StartupStatus,
     StartupStatusChange,
@@ -117,6 +120,111 @@ def save_cohort(dbsession: Session, cohort: Cohort, values: dict[str, Any]) -> C
     dbsession.add(cohort)
     dbsession.flush()
     return cohort
+
+
+# --- cohort milestones ------------------------------------------------------------------------
+
+# A milestone not yet reached shows as "due soon" this close to its due date.
+DUE_SOON = datetime.timedelta(days=14)
+MILESTONE_STATE_LABELS = {
+    "reached": _("Reached"),
+    "overdue": _("Overdue"),
+    "due-soon": _("Due soon"),
+    "upcoming": _("Upcoming"),
+}
+
+
+def milestone_date_refusal(cohort: Cohort, due_on: datetime.date) -> str | None:
+    """Why a milestone may not be due on this date: outside the cohort ("outside-cohort"); None when it may."""
+    return "outside-cohort" if not cohort.starts_on <= due_on <= cohort.ends_on else None
+
+
+def save_milestone(dbsession: Session, milestone: Milestone, values: dict[str, Any]) -> Milestone:
+    milestone.title = values["title"].strip()
+    milestone.description = (values.get("description") or "").strip()
+    milestone.due_on = values["due_on"]
+    dbsession.add(milestone)
+    dbsession.flush()
+    return milestone
+
+
+def remove_milestone(dbsession: Session, milestone: Milestone) -> None:
+    """The milestone goes, and with it the record of which startups reached it."""
+    dbsession.delete(milestone)
+    dbsession.flush()
+
+
+def reached_milestones(dbsession: Session, cohort: Cohort) -> dict[tuple[int, int], StartupMilestone]:
+    """What the cohort's startups reached, by (startup id, milestone id)."""
+    rows = dbsession.scalars(select(StartupMilestone).join(Milestone).where(Milestone.cohort_id == cohort.id))
+    return {(row.startup_id, row.milestone_id): row for row in rows}
+
+
+def mark_reached(dbsession: Session, startup: Startup, milestone: Milestone, on: datetime.date, note: str,
+                 user: User | None) -> StartupMilestone:
+    """Record (or correct) the day the startup reached the milestone of its cohort."""
+    if startup.cohort_id != milestone.cohort_id:
+        raise LookupError("the milestone is not of the startup's cohort")
+    reached = dbsession.scalar(select(StartupMilestone).where(
+        StartupMilestone.startup_id == startup.id, StartupMilestone.milestone_id == milestone.id))
+    if reached is None:
+        reached = StartupMilestone(startup_id=startup.id, milestone_id=milestone.id)
+        dbsession.add(reached)
+    reached.completed_on = on
+    reached.note = note.strip()
+    reached.recorded_by_id = user.id if user else None
+    dbsession.flush()
+    return reached
+
+
+def unmark_reached(dbsession: Session, startup: Startup, milestone: Milestone) -> None:
+    dbsession.execute(delete(StartupMilestone).where(
+        StartupMilestone.startup_id == startup.id, StartupMilestone.milestone_id == milestone.id))
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """A milestone of a startup's plan: when it is due, whether it was reached, and how it stands."""
+
+    milestone: Milestone
+    reached: StartupMilestone | None
+    # "reached", "overdue", "due-soon" or "upcoming".
+    state: str
+
+
+def milestone_state(milestone: Milestone, reached: StartupMilestone | None, today: datetime.date) -> str:
+    if reached is not None:
+        return "reached"
+    if milestone.due_on < today:
+        return "overdue"
+    return "due-soon" if milestone.due_on - today <= DUE_SOON else "upcoming"
+
+
+def _step(milestone: Milestone, reached: StartupMilestone | None, today: datetime.date) -> PlanStep:
+    return PlanStep(milestone, reached, milestone_state(milestone, reached, today))
+
+
+def startup_plan(dbsession: Session, startup: Startup, today: datetime.date) -> list[PlanStep]:
+    """The startup's cohort's milestones in order of their due dates, with where the startup stands."""
+    if startup.cohort is None:
+        return []
+    reached = {row.milestone_id: row for row in dbsession.scalars(
+        select(StartupMilestone).where(StartupMilestone.startup_id == startup.id))}
+    return [_step(milestone, reached.get(milestone.id), today) for milestone in startup.cohort.milestones]
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    startup: Startup
+    steps: list[PlanStep]
+
+
+def cohort_progress(dbsession: Session, cohort: Cohort, today: datetime.date) -> list[ProgressRow]:
+    """Each of the cohort's startups with where it stands on each milestone."""
+    reached = reached_milestones(dbsession, cohort)
+    return [ProgressRow(startup, [_step(milestone, reached.get((startup.id, milestone.id)), today)
+                                  for milestone in cohort.milestones])
+            for startup in cohort.startups]
 
 
 # --- startups ---------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, requested_page, row_id
 from incubator import services
-from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, StartupForm, local_today
+from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, MilestoneForm, StartupForm, local_today
+from incubator.graduation_services import current_certificate
 from incubator.models import (
     KPI_PERIOD_LABELS,
     STARTUP_STAGE_LABELS,
@@ -51,12 +52,23 @@ def cohorts(request: Request) -> dict[str, Any]:
     return {"cohorts": services.cohorts_with_counts(request.dbsession), "kpi_period_labels": KPI_PERIOD_LABELS}
 
 
+def cohort_page(request: Request, cohort: Cohort | None, form: CohortForm | None = None,
+                milestone_form: MilestoneForm | None = None) -> dict[str, Any]:
+    """The cohort page: its form, its startups, and its plan of milestones."""
+    return {
+        "cohort": cohort,
+        "form": form or CohortForm(request, obj=cohort),
+        "milestone_form": milestone_form or MilestoneForm(request),
+        "status_labels": STARTUP_STATUS_LABELS,
+    }
+
+
 @view_config(route_name="admin.incubator.cohort", renderer="admin/incubator/cohort.jinja2", permission=MANAGE)
 def cohort(request: Request) -> Any:
     raw_id = request.matchdict["id"]
     found = None if raw_id == "new" else object_or_404(request, Cohort, raw_id)
     form = CohortForm(request, obj=found)
-    context = {"form": form, "cohort": found, "status_labels": STARTUP_STATUS_LABELS}
+    context = cohort_page(request, found, form=form)
     if request.method != "POST":
         return context
     if form.validate():
@@ -122,7 +134,8 @@ def _startup_page(request: Request, startup: Startup | None, form: StartupForm,
                   founder_form: FounderForm | None = None) -> dict[str, Any]:
     return {"startup": startup, "form": form, "founder_form": founder_form or FounderForm(request),
             "timeline": services.status_timeline(startup) if startup else [], "status_labels": STARTUP_STATUS_LABELS,
-            "suggested_tags": services.SUGGESTED_TAGS}
+            "suggested_tags": services.SUGGESTED_TAGS,
+            "graduation_certificate": current_certificate(request.dbsession, startup) if startup else None}
 
 
 @view_config(route_name="admin.incubator.startup", renderer="admin/incubator/startup.jinja2", permission=MANAGE)

@@ -12,7 +12,8 @@ from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
 from dimoskopio.web import requested_page, row_id
 from incubator import services
-from incubator.forms import StartupProfileForm
+from incubator.forms import StartupProfileForm, local_today
+from incubator.graduation_services import current_certificate
 from incubator.models import (
     SECTOR_MAX_LENGTH,
     STARTUP_STAGE_LABELS,
@@ -114,7 +115,7 @@ def my_startups(request: Request) -> dict[str, Any]:
             "status_labels": STARTUP_STATUS_LABELS}
 
 
-def _own_startup_or_404(request: Request) -> Startup:
+def own_startup_or_404(request: Request) -> Startup:
     """The founder's startup from the URL; any other, existing or not, is "not found" alike."""
     startup_id = row_id(request.matchdict["id"])
     startup = None
@@ -128,7 +129,7 @@ def _own_startup_or_404(request: Request) -> Startup:
 @view_config(route_name="incubator.my_startup", renderer="incubator/my_startup.jinja2",
              permission=Permission.STARTUP_EDIT)
 def my_startup(request: Request) -> Any:
-    startup = _own_startup_or_404(request)
+    startup = own_startup_or_404(request)
     form = StartupProfileForm(request, obj=startup)
     if request.method == "POST":
         if form.validate():
@@ -142,4 +143,7 @@ def my_startup(request: Request) -> Any:
         "timeline": services.status_timeline(startup),
         "status_labels": STARTUP_STATUS_LABELS,
         "suggested_tags": services.SUGGESTED_TAGS,
+        "plan": services.startup_plan(request.dbsession, startup, local_today(request)),
+        "milestone_state_labels": services.MILESTONE_STATE_LABELS,
+        "graduation_certificate": current_certificate(request.dbsession, startup),
     }

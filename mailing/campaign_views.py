@@ -10,7 +10,7 @@ from pyramid.view import view_config
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
 from dimoskopio.db import utcnow
-from dimoskopio.i18n import _, format_datetime
+from dimoskopio.i18n import LANGUAGE_LABELS, _, format_datetime
 from dimoskopio.mail.services import MailDeliveryError
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, page_count, requested_page
@@ -20,7 +20,6 @@ from mailing.campaign_services import CAMPAIGNS_PER_PAGE, CampaignTemplateError,
 from mailing.delivery import CampaignStateError
 from mailing.forms import (
     AUDIENCE_LANGUAGE_LABELS,
-    LANGUAGE_LABELS,
     MERGE_FIELD_HELP,
     CampaignForm,
     ScheduleForm,

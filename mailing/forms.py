@@ -25,8 +25,16 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.accounts.services import is_valid_email, normalize_email
-from dimoskopio.forms import Form, Length, MultiCheckboxField, Required, plausible_year, valid_slug
-from dimoskopio.i18n import _, format_date
+from dimoskopio.forms import (
+    Form,
+    Length,
+    MultiCheckboxField,
+    Required,
+    plausible_year,
+    translated_choices,
+    valid_slug,
+)
+from dimoskopio.i18n import LANGUAGE_LABELS, _, format_date
 from events.forms import local_naive
 from events.models import Category, Event
 from events.services import from_local
@@ -52,8 +60,6 @@ from mailing.models import (
     SegmentKind,
 )
 
-LANGUAGE_LABELS = {"el": _("Greek"), "en": _("English")}
-
 
 def chosen_topics(field: Any, topics: list[MailingTopic]) -> set[int]:
     """The ids of the topics ticked in a topics field, among those offered."""
@@ -64,8 +70,7 @@ def chosen_topics(field: Any, topics: list[MailingTopic]) -> set[int]:
 def _choices(request: Request, form: Form, topics: list[MailingTopic]) -> None:
     locale_name = request.locale_name
     form.topics.choices = [SelectChoice(str(topic.id), topic.localized("name", locale_name)) for topic in topics]
-    form.language.choices = [SelectChoice(code, request.localizer.translate(label))
-                             for code, label in LANGUAGE_LABELS.items()]
+    form.language.choices = translated_choices(request, LANGUAGE_LABELS)
 
 
 class SubscribeForm(Form):
@@ -225,12 +230,10 @@ class CampaignForm(Form):
                  categories: list[Category], cohorts: list[Cohort], **kwargs: Any) -> None:
         super().__init__(request, **kwargs)
         locale_name = request.locale_name
-        translate = request.localizer.translate
         self.offered_topics = topics
         self.topics.choices = [SelectChoice(str(topic.id), topic.localized("name", locale_name)) for topic in topics]
-        self.locale.choices = [SelectChoice(code, translate(label)) for code, label in LANGUAGE_LABELS.items()]
-        self.audience_locale.choices = [SelectChoice(code, translate(label))
-                                        for code, label in AUDIENCE_LANGUAGE_LABELS.items()]
+        self.locale.choices = translated_choices(request, LANGUAGE_LABELS)
+        self.audience_locale.choices = translated_choices(request, AUDIENCE_LANGUAGE_LABELS)
         timezone = request.registry["timezone"]
         event_choices = [SelectChoice(event.id, f"{format_date(event.starts_at, locale_name, timezone, 'medium')} · "
                                                 f"{event.localized('title', locale_name)}") for event in events]

@@ -183,7 +183,7 @@ def test_editing_a_cohort_keeps_its_own_name_and_lists_its_startups(testapp, sta
     assert page.forms["cohort-form"]["kpi_period"].value == "monthly"
     assert page.forms["cohort-form"]["starts_on"].value == "2026-02-01"
     links = [link["href"] for link in page.html.select("#cohort-startups-heading ~ ul a")]
-    assert links == [f"/admin/incubator/startups/{startup.id}"]
+    assert links == [f"/admin/incubator/startups/{startup.id}", f"/admin/incubator/startups/{startup.id}/graduate"]
     assert tr("Incubated") in page.text
 
     form = fill(page.forms["cohort-form"], ends_on="2026-12-15", kpi_period="quarterly")
