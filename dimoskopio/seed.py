@@ -1,13 +1,16 @@
 """Deterministic demo data: each package registers a seeder; `dimoskopio-seed` runs them in order."""
 
+import contextlib
 import datetime
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyramid.config import Configurator
+from pyramid.request import Request
+from pyramid.scripting import prepare
 from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.services import count_users
@@ -30,6 +33,15 @@ class SeedContext:
 
     def count(self, base: int) -> int:
         return max(1, round(base * self.scale))
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[Request]:
+        """A request on the seed's own session and transaction, as `tasks.task_request` makes one
+        for the worker, for the services that need one (URLs, settings)."""
+        request = Request.blank("/", base_url=self.registry.settings["dimoskopio.base_url"])
+        with prepare(request=request, registry=self.registry):
+            request.dbsession = self.dbsession
+            yield request
 
 
 def add_seeder(config: Configurator, name: str, seeder: Seeder, order: int) -> None:

@@ -26,22 +26,18 @@ What later seeders find in `ctx.shared`:
 """
 
 import base64
-import contextlib
 import datetime
 import decimal
 import functools
 import io
 import itertools
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 from pyramid.config import Configurator
-from pyramid.request import Request
-from pyramid.scripting import prepare
 from sqlalchemy import insert, select
 
 from dimoskopio.accounts.models import Role, User
@@ -1075,7 +1071,7 @@ def _add_certificates(ctx: SeedContext, events: list[Event], now: datetime.datet
     if not latest:
         return
     staff = ctx.shared.get("users", {}).get(Role.STAFF, [])
-    with _request(ctx) as request:
+    with ctx.request() as request:
         for event in latest:
             issued_at = min(event.ends_at + datetime.timedelta(days=1), now)
             while registrations := certificate_services.attendees_without_certificate(
@@ -1083,17 +1079,6 @@ def _add_certificates(ctx: SeedContext, events: list[Event], now: datetime.datet
                 certificate_services.issue(request, event, registrations, issued_at,
                                            issued_by=staff[0] if staff else None)
                 ctx.dbsession.flush()
-
-
-@contextlib.contextmanager
-def _request(ctx: SeedContext) -> Iterator[Request]:
-    """A request on the seed's own session and transaction, as `tasks.task_request` makes one for
-    the worker, for the services that need one (URLs, settings)."""
-    registry = ctx.registry
-    request = Request.blank("/", base_url=registry.settings["dimoskopio.base_url"])
-    with prepare(request=request, registry=registry):
-        request.dbsession = ctx.dbsession
-        yield request
 
 
 SIGNATURE_INK = (24, 40, 96, 255)

@@ -9,12 +9,21 @@ incubated, graduated and alumni startups chose to be listed in the public direct
 founders: the founder accounts the accounts seeder made (`ctx.shared["users"][Role.FOUNDER]`),
 and, when those run out (at small scales), new founder accounts made the way that seeder makes them.
 
+Each cohort has a plan of six milestones spread over its months. Startups reached those due by
+`ctx.today` mostly on time, some late, and a few of the current cohort's are overdue; those that
+left early reached only the first ones. About half the startups have a logo (their initials on
+a colour). The latest past cohort's graduates have their graduation certificates (rendered, as
+staff would issue them), signed by whoever signs the events' certificates.
+
 What later seeders find in `ctx.shared`: ``"cohorts"`` (oldest first) and ``"startups"``.
 """
 
 import datetime
+import io
 from collections.abc import Iterator
+from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
 from pyramid.config import Configurator
 
 from dimoskopio.accounts.models import Role, User
@@ -23,12 +32,15 @@ from dimoskopio.accounts.services import hash_password
 from dimoskopio.db import utcnow
 from dimoskopio.seed import SeedContext
 from events.services import slugify
+from incubator import graduation_services
 from incubator.models import (
     SLUG_MAX_LENGTH,
     Cohort,
     KpiPeriod,
+    Milestone,
     Startup,
     StartupFounder,
+    StartupMilestone,
     StartupStage,
     StartupStatus,
     StartupStatusChange,
@@ -82,6 +94,23 @@ SUFFIXES = ("Lab", "Sense", "Link", "Hub", "Works", "Path", "Loop", "Ware")
 FOUNDER_ROLES = ("CTO", "COO", "Υπεύθυνη προϊόντος", "Υπεύθυνος πωλήσεων", "Συνιδρύτρια", "Συνιδρυτής")
 
 
+# A cohort's plan: each milestone is due this far (a share of the cohort's length) into it.
+MILESTONES = (
+    ("Συνεντεύξεις με 20 πιθανούς πελάτες", 0.12, "Τεκμηριωμένο πρόβλημα και πελάτης-στόχος."),
+    ("Επιχειρηματικό μοντέλο", 0.25, "Καμβάς επιχειρηματικού μοντέλου, ελεγμένος με τον μέντορα."),
+    ("Πρώτο MVP σε πραγματικούς χρήστες", 0.45, "Τουλάχιστον 10 χρήστες δοκιμάζουν το προϊόν."),
+    ("Οικονομικό πλάνο τριετίας", 0.6, ""),
+    ("Πρώτα έσοδα ή πιλοτική συμφωνία", 0.8, "Υπογεγραμμένη συμφωνία ή τιμολόγιο."),
+    ("Demo Day: παρουσίαση σε επενδυτές", 0.98, "Πεντάλεπτη παρουσίαση στην εκδήλωση λήξης του κύκλου."),
+)
+# How often a due milestone was reached, and how often that was late.
+REACHED_SHARE = 0.85
+LATE_SHARE = 0.25
+LOGO_SHARE = 0.5
+LOGO_COLOURS = ("#0b4f6c", "#2a7f62", "#8c3b2e", "#5b3a8c", "#b5651d", "#1f6f8b")
+LOGO_FONT = Path(__file__).resolve().parent.parent / "dimoskopio" / "static" / "fonts" / "DejaVuSans-Bold.ttf"
+
+
 def seed_incubator(ctx: SeedContext) -> None:
     cohorts = _cohorts(ctx)
     founders = _founder_accounts(ctx)
@@ -107,8 +136,56 @@ def seed_incubator(ctx: SeedContext) -> None:
             ctx.dbsession.add(startup)
             startups.append(startup)
     ctx.dbsession.flush()
+    for cohort in cohorts:
+        _plan(ctx, cohort, [startup for startup in startups if startup.cohort is cohort])
+    for startup in startups:
+        if ctx.rng.random() < LOGO_SHARE:
+            startup.logo, startup.logo_content_type = _logo(ctx, startup.name), "image/png"
+            startup.logo_updated_at = utcnow()
+    ctx.dbsession.flush()
+    _graduation_certificates(ctx, [startup for startup in startups
+                                   if startup.cohort is cohorts[1] and startup.status == StartupStatus.GRADUATED])
     ctx.shared["cohorts"] = cohorts
     ctx.shared["startups"] = startups
+
+
+def _plan(ctx: SeedContext, cohort: Cohort, startups: list[Startup]) -> None:
+    """The cohort's milestones, and which of its startups reached those due by today, and when."""
+    length = (cohort.ends_on - cohort.starts_on).days
+    for title, share, description in MILESTONES:
+        due_on = cohort.starts_on + datetime.timedelta(days=round(length * share))
+        milestone = Milestone(title=title, description=description, due_on=due_on)
+        cohort.milestones.append(milestone)
+        ctx.dbsession.flush()
+        for startup in startups:
+            left_on = next((change.changed_on for change in startup.status_changes
+                            if change.status in (StartupStatus.WITHDRAWN, StartupStatus.CLOSED)), None)
+            if due_on > ctx.today or (left_on and due_on > left_on) or ctx.rng.random() > REACHED_SHARE:
+                continue
+            late = datetime.timedelta(days=ctx.rng.randint(1, 20)) if ctx.rng.random() < LATE_SHARE else None
+            reached_on = due_on + late if late else due_on - datetime.timedelta(days=ctx.rng.randint(0, 15))
+            ctx.dbsession.add(StartupMilestone(startup_id=startup.id, milestone_id=milestone.id,
+                                               completed_on=min(reached_on, ctx.today)))
+
+
+def _logo(ctx: SeedContext, name: str) -> bytes:
+    """A square logo: the name's initial letters, white on a colour."""
+    image = Image.new("RGB", (160, 160), ctx.rng.choice(LOGO_COLOURS))
+    draw = ImageDraw.Draw(image)
+    initials = "".join(character for character in name if character.isupper())[:2] or name[:2]
+    draw.text((80, 80), initials, fill="white", anchor="mm", font=ImageFont.truetype(str(LOGO_FONT), 64))
+    output = io.BytesIO()
+    image.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+def _graduation_certificates(ctx: SeedContext, graduates: list[Startup]) -> None:
+    """Certificates for the graduates, issued the day their cohort ended."""
+    with ctx.request() as request:
+        for startup in graduates:
+            ended = startup.cohort.ends_on
+            issued_at = datetime.datetime(ended.year, ended.month, ended.day, 10, tzinfo=datetime.UTC)
+            graduation_services.issue_certificate(request, startup, "el", None, issued_at)
 
 
 def _cohorts(ctx: SeedContext) -> list[Cohort]:

@@ -8,7 +8,16 @@ from sqlalchemy import func, select
 
 from dimoskopio.accounts.models import Role
 from dimoskopio.seed import run_seeders
-from incubator.models import Cohort, Startup, StartupFounder, StartupStage, StartupStatus, StartupStatusChange
+from events.models import Certificate, CertificateKind
+from incubator.models import (
+    Cohort,
+    Startup,
+    StartupFounder,
+    StartupMilestone,
+    StartupStage,
+    StartupStatus,
+    StartupStatusChange,
+)
 from tests.functional.test_incubator_staff import make_cohort, make_startup
 
 LISTED = {"in_directory": True, "status": StartupStatus.INCUBATED}
@@ -157,10 +166,30 @@ def test_unknown_addresses_are_not_found(testapp, dbsession, path):
     testapp.get(path, status=404)
 
 
-def test_the_seeded_directory_lists_startups_with_their_timelines(app, testapp, dbsession):
+def test_the_seeded_directory_lists_startups_with_their_timelines_plans_logos_and_certificates(
+        app, testapp, dbsession):
     dbsession.rollback()
     run_seeders(app.registry, dbsession, scale=1, today=datetime.date(2026, 6, 15))
     dbsession.commit()
+
+    for cohort in dbsession.scalars(select(Cohort)):
+        assert len(cohort.milestones) == 6
+        assert all(cohort.starts_on <= milestone.due_on <= cohort.ends_on for milestone in cohort.milestones)
+    for reached in dbsession.scalars(select(StartupMilestone)):
+        assert reached.milestone.due_on <= datetime.date(2026, 6, 15)
+        assert reached.completed_on <= datetime.date(2026, 6, 15)
+        assert reached.startup.cohort_id == reached.milestone.cohort_id
+    logos = list(dbsession.scalars(select(Startup.logo).where(Startup.logo.is_not(None))))
+    assert logos and all(logo.startswith(b"\x89PNG") for logo in logos)
+    [_older, latest_past, _current] = dbsession.scalars(select(Cohort).order_by(Cohort.starts_on)).all()
+    graduates = dbsession.scalars(select(Startup).where(Startup.cohort_id == latest_past.id,
+                                                        Startup.status == StartupStatus.GRADUATED)).all()
+    assert graduates
+    for startup in graduates:
+        certificate = dbsession.get(Certificate, startup.graduation_certificate_id)
+        assert (certificate.kind, certificate.recipient_name, certificate.revoked_at) == (
+            CertificateKind.GRADUATION, startup.name, None)
+        assert certificate.pdf.startswith(b"%PDF")
 
     statuses = dict(dbsession.execute(select(Startup.status, func.count()).group_by(Startup.status)).all())
     assert statuses[StartupStatus.INCUBATED] and statuses[StartupStatus.GRADUATED] and statuses[StartupStatus.ALUMNI]

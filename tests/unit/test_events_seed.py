@@ -19,6 +19,7 @@ from events.models import (
     SEAT_HOLDING,
     Certificate,
     CertificateDesign,
+    CertificateKind,
     Event,
     EventStatus,
     Feedback,
@@ -82,7 +83,7 @@ def seed_and_read(app: Any, seed: int) -> Seeded:
             certificates=session.execute(select(
                 Certificate.id, Certificate.event_id, Certificate.registration_id, Certificate.recipient_name,
                 Certificate.locale, Certificate.issued_at, Certificate.revoked_at, Certificate.pdf,
-            ).order_by(Certificate.id)).all(),
+            ).where(Certificate.kind == CertificateKind.ATTENDANCE).order_by(Certificate.id)).all(),
         )
     finally:
         session.rollback()
