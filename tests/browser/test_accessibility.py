@@ -19,7 +19,7 @@ from dimoskopio.tasks import run_pending_tasks, task_request
 from events.certificate_services import start_run
 from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
-from incubator.models import Cohort, Startup, StartupFounder, StartupStatus
+from incubator.models import Cohort, Milestone, Startup, StartupFounder, StartupMilestone, StartupStatus
 from mailing.delivery import start_sending
 from mailing.models import (
     Campaign,
@@ -422,19 +422,33 @@ def test_incubator_staff_pages(page, axe, live_server, dbsession, user_factory, 
     dbsession.commit()
     founder = user_factory(email="founder@example.gr", role=Role.FOUNDER)
     dbsession.add(StartupFounder(startup_id=startup.id, user_id=founder.id, role="CEO"))
+    reached, waiting = (Milestone(cohort_id=cohort.id, title=title, due_on=due_on, description="Με 20 πελάτες.")
+                        for title, due_on in (("Συνεντεύξεις", datetime.date(2026, 3, 1)),
+                                              ("Demo day", datetime.date(2026, 11, 20))))
+    dbsession.add_all([reached, waiting])
+    dbsession.flush()
+    dbsession.add(StartupMilestone(startup_id=startup.id, milestone_id=reached.id,
+                                   completed_on=datetime.date(2026, 3, 2), note="Έγιναν 22."))
     dbsession.commit()
     if locale == "en":
         use_english(page, live_server)
     staff = user_factory(email="staff@example.gr", role=Role.STAFF)
     log_in(page, staff.email)
 
+    page.goto(f"/admin/incubator/startups/{startup.id}/graduate")
+    page.get_by_label(text("Graduated on", locale)).fill("2026-01-01")
+    page.locator("#graduate-form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    axe(page)
     page.goto("/admin/incubator/cohorts/new")
     page.locator("form button[type=submit]").last.click()
     expect(page.locator(".error-summary")).to_be_visible()
     axe(page)
     for path in ["/admin/incubator/cohorts", f"/admin/incubator/cohorts/{cohort.id}", "/admin/incubator/startups",
                  "/admin/incubator/startups/new", f"/admin/incubator/startups/{startup.id}", "/startups",
-                 "/startups/olivesense"]:
+                 "/startups/olivesense", f"/admin/incubator/cohorts/{cohort.id}/milestones/{reached.id}",
+                 f"/admin/incubator/cohorts/{cohort.id}/progress",
+                 f"/admin/incubator/cohorts/{cohort.id}/progress/{startup.id}/{reached.id}"]:
         response = page.goto(path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"
         expect(page.locator("html")).to_have_attribute("lang", locale)
