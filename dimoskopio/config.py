@@ -39,6 +39,7 @@ DEFAULTS = {
     "accounts.max_failed_logins": "5",
     "accounts.lockout_minutes": "15",
     "dimoskopio.max_request_bytes": str(1024 * 1024),
+    "dimoskopio.max_upload_request_bytes": str(25 * 1024 * 1024),
     "events.seat_lock": "true",
     "events.seat_lock_timeout_ms": "5000",
     "events.privacy_notice_version": "2026-01",
@@ -78,6 +79,7 @@ def normalize_settings(settings: dict[str, Any]) -> dict[str, Any]:
     settings["accounts.max_failed_logins"] = int(settings["accounts.max_failed_logins"])
     settings["accounts.lockout_minutes"] = int(settings["accounts.lockout_minutes"])
     settings["dimoskopio.max_request_bytes"] = int(settings["dimoskopio.max_request_bytes"])
+    settings["dimoskopio.max_upload_request_bytes"] = int(settings["dimoskopio.max_upload_request_bytes"])
     settings["events.seat_lock"] = asbool(settings["events.seat_lock"])
     settings["events.seat_lock_timeout_ms"] = int(settings["events.seat_lock_timeout_ms"])
     settings.setdefault("pyramid.default_locale_name", settings["dimoskopio.default_locale"])

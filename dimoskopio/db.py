@@ -10,7 +10,7 @@ import zope.sqlalchemy
 from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid_retry import IRetryableError
-from sqlalchemy import DateTime, Enum, MetaData, Select, engine_from_config, event, func, select
+from sqlalchemy import DateTime, Enum, MetaData, Select, engine_from_config, event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -118,6 +118,20 @@ def page_of(dbsession: Session, query: Select[Any], page: int, per_page: int) ->
     total = dbsession.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(dbsession.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
     return rows, total
+
+
+def lock_row(dbsession: Session, row: Any) -> None:
+    """Take the row's lock and read it again (PostgreSQL; SQLite has one writer at a time): of two
+    requests changing it at once (two tabs, a double click), the second waits for the first and
+    then decides on what the first one did."""
+    # The lock is taken by reading the row's key alone: a locking read of the row with what it
+    # loads joined fails on an outer join's nullable side (and with FOR UPDATE OF, comes back
+    # without what changed while it waited).
+    state = inspect(row)
+    key = state.mapper.primary_key
+    dbsession.execute(select(*key).where(*[column == value for column, value in zip(key, state.identity, strict=True)])
+                      .with_for_update())
+    dbsession.refresh(row)
 
 
 def begin_writing(dbsession: Session) -> None:

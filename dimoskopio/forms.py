@@ -19,6 +19,8 @@ __all__ = ["FORBIDDEN_CHARACTERS", "Form", "Length", "MultiCheckboxField", "Requ
 # Control characters no text field may hold (tab and line breaks excepted): PostgreSQL refuses NUL
 # in text, and the others only make trouble in emails, exports and logs.
 FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The hint under every field that takes Markdown.
+MARKDOWN_HINT = _("Markdown: **bold**, *italic*, lists with -, links as [text](https://...).")
 
 
 class Form(wtforms.Form):
@@ -43,6 +45,11 @@ class Form(wtforms.Form):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
+            unreadable = list(field.process_errors)
+            if unreadable and field.errors[:len(unreadable)] == unreadable:
+                # Input that is not even a value of the field's kind ("3,5" for a whole number):
+                # that is the message; range and other checks of the missing value add nothing.
+                field.errors = unreadable
             # A hidden field's error would show nowhere; the views check those values themselves.
             if field.type != "HiddenField" and any(
                 isinstance(value, str) and FORBIDDEN_CHARACTERS.search(value) for value in field.raw_data or ()

@@ -7,6 +7,8 @@ import itertools
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -35,8 +37,10 @@ from pyramid.view import (
     notfound_view_config,
     view_config,
 )
-from sqlalchemy import text
+from sqlalchemy import Select, text
+from sqlalchemy.orm import Session
 
+from dimoskopio.db import page_of
 from dimoskopio.i18n import (
     LOCALE_COOKIE,
     LOCALE_NAMES,
@@ -82,6 +86,25 @@ def page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
+@dataclass
+class Page:
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+def page_or_last(dbsession: Session, query: Select[Any], page: int, per_page: int) -> Page:
+    """One page of the rows the (ordered) query selects; a page past the end (an old link, a
+    shorter list now) shows the last page instead."""
+    rows, total = page_of(dbsession, query, page, per_page)
+    pages = page_count(total, per_page)
+    if not rows and total:
+        page = pages
+        rows, total = page_of(dbsession, query, page, per_page)
+    return Page(rows, total, page, pages)
+
+
 # Lower-case ASCII words joined by hyphens: what web addresses (events, topics, lists) are made of.
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -90,14 +113,21 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_safe(value: str) -> str:
-    """A cell that spreadsheets show as text: a leading apostrophe defuses a formula."""
+# A CSV cell: text, or a number (written as a number, so that spreadsheets can add it up).
+CsvCell = str | int | float | Decimal
+
+
+def csv_safe(value: CsvCell) -> CsvCell:
+    """A cell that spreadsheets show as written: a number as it is (a negative one is a number,
+    not a formula), text with a leading apostrophe when it would start a formula."""
+    if isinstance(value, int | float | Decimal):
+        return value
     return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Response:
-    """A CSV file to download: every cell defused, UTF-8 with a byte order mark so that Excel
-    reads it as UTF-8 (and shows the Greek)."""
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[CsvCell]]) -> Response:
+    """A CSV file to download: every text cell defused, numbers written as numbers, UTF-8 with a
+    byte order mark so that Excel reads it as UTF-8 (and shows the Greek)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in itertools.chain([header], rows):
@@ -203,14 +233,32 @@ def refuse_undecodable_urls(event: ContextFound) -> None:
         raise HTTPBadRequest()
 
 
+UPLOAD_ROUTES = "dimoskopio.upload_routes"
+
+
+def add_upload_route(config: Configurator, route_name: str) -> None:
+    """Let the route's requests carry files up to `dimoskopio.max_upload_request_bytes` in all
+    (instead of `dimoskopio.max_request_bytes`); its view keeps each file to its own limit."""
+    config.registry.setdefault(UPLOAD_ROUTES, set()).add(route_name)
+
+
+def body_limit(request: Request) -> int:
+    """The largest body the request may have: an upload route's once the route is known."""
+    settings = request.registry.settings
+    route = getattr(request, "matched_route", None)
+    if route is not None and route.name in request.registry.get(UPLOAD_ROUTES, ()):
+        return settings["dimoskopio.max_upload_request_bytes"]
+    return settings["dimoskopio.max_request_bytes"]
+
+
 def _body_too_large(request: Request) -> bool:
-    limit = request.registry.settings["dimoskopio.max_request_bytes"]
-    return request.content_length is not None and request.content_length > limit
+    return request.content_length is not None and request.content_length > body_limit(request)
 
 
 def retry_attempts(request: Request) -> int | None:
     """pyramid_retry's hook: an oversized body gets one attempt, so that the retry policy does not
-    buffer it (to replay it) before `refuse_oversized_bodies` answers 413 without reading it."""
+    buffer it (to replay it) before `refuse_oversized_bodies` answers 413 without reading it.
+    (Before routing, uploads count as oversized too: they are not buffered to be replayed.)"""
     return 1 if _body_too_large(request) else None
 
 
@@ -359,3 +407,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("privacy", "/privacy")
     config.add_request_method(flash, "flash_message")
     config.add_request_method(public_url, "public_url")
+    config.add_directive("add_upload_route", add_upload_route)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from dimoskopio.accounts.models import User
+from dimoskopio.db import lock_row
 from dimoskopio.i18n import _, centre_name, format_date, localizer_for
 from dimoskopio.mail import send_email
 from events.certificates import BATCH_SIZE, CertificatePage, renderer, signature_data_uri
@@ -337,16 +338,9 @@ def email_certificate(request: Request, certificate: Certificate, registration: 
 # --- revoking and re-issuing ------------------------------------------------------------------
 
 
-def _lock(dbsession: Session, certificate: Certificate) -> None:
-    """Re-read the certificate under a row lock (PostgreSQL; SQLite has one writer): a second
-    click decides on what the first one did."""
-    dbsession.execute(select(Certificate.id).where(Certificate.id == certificate.id).with_for_update())
-    dbsession.refresh(certificate)
-
-
 def revoke(dbsession: Session, certificate: Certificate, reason: str, user: User | None,
            now: datetime.datetime) -> None:
-    _lock(dbsession, certificate)
+    lock_row(dbsession, certificate)
     if certificate.revoked_at is not None:
         raise RegistrationRefused("certificate_revoked")
     certificate.revoked_at = now
@@ -360,7 +354,7 @@ def reissue(request: Request, certificate: Certificate, name: str, user: User | 
     a revocation): a standing one is revoked, the registration takes the corrected name, and the
     new certificate points at the old."""
     dbsession = request.dbsession
-    _lock(dbsession, certificate)
+    lock_row(dbsession, certificate)
     registration = certificate.registration
     if registration is None or certificate.event is None or certificate.id not in reissuable(
             list(dbsession.scalars(select(Certificate).where(Certificate.registration_id == registration.id)))):

@@ -109,14 +109,46 @@ def name_size(name: str) -> str:
     return next((size for longest, size in NAME_SIZES if len(name) <= longest), "small")
 
 
+class PdfLayout:
+    """HTML laid out as PDF with one stylesheet, through the AssetFetcher (only the project's own
+    assets and data: URIs); the fetcher, the fonts and the stylesheet are loaded once and reused.
+    One thread's: a font configuration must not be shared by threads rendering at once."""
+
+    def __init__(self, stylesheet: Path, name: str) -> None:
+        self.name = name
+        self.fetcher = AssetFetcher()
+        self.font_config = FontConfiguration()
+        self.stylesheet = CSS(string=stylesheet.read_text(), base_url=ASSET_ORIGIN, url_fetcher=self.fetcher,
+                              font_config=self.font_config)
+
+    def pdf(self, html: str, **options: Any) -> bytes:
+        """The document as PDF; `options` go to WeasyPrint's write_pdf (a PDF variant...)."""
+        document = HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)
+        try:
+            return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config, **options)
+        except FatalURLFetchingError as error:
+            # A BaseException in WeasyPrint: as an ordinary error it fails the task or the request
+            # (and is retried, logged) instead of taking a worker thread down.
+            raise RuntimeError(f"a {self.name} asset could not be loaded: {error}") from error
+
+
+_layouts = threading.local()
+
+
+def pdf_layout(stylesheet: Path, name: str) -> PdfLayout:
+    """This thread's layout with this stylesheet, made on first use (fonts take a moment to
+    load); `name` says what it lays out, in errors ("impact report")."""
+    layouts: dict[Path, PdfLayout] = _layouts.__dict__.setdefault("by_stylesheet", {})
+    if stylesheet not in layouts:
+        layouts[stylesheet] = PdfLayout(stylesheet, name)
+    return layouts[stylesheet]
+
+
 class Renderer:
     """One worker's renderer: the fonts and the stylesheet are loaded once and reused."""
 
     def __init__(self) -> None:
-        self.fetcher = AssetFetcher()
-        self.font_config = FontConfiguration()
-        self.stylesheet = CSS(string=(TEMPLATES / "certificate.css").read_text(), base_url=ASSET_ORIGIN,
-                              url_fetcher=self.fetcher, font_config=self.font_config)
+        self.layout = PdfLayout(TEMPLATES / "certificate.css", "certificate")
         self.backgrounds: dict[str, bytes] = {}
 
     def html(self, template: str, locale_name: str, **context: Any) -> str:
@@ -136,14 +168,7 @@ class Renderer:
         return self.backgrounds[html]
 
     def pdf(self, html: str) -> bytes:
-        document = HTML(string=html, base_url=ASSET_ORIGIN, url_fetcher=self.fetcher)
-        try:
-            return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.font_config,
-                                      pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
-        except FatalURLFetchingError as error:
-            # A BaseException in WeasyPrint: as an ordinary error it fails the task or the request
-            # (and is retried, logged) instead of taking a worker thread down.
-            raise RuntimeError(f"a certificate asset could not be loaded: {error}") from error
+        return self.layout.pdf(html, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
 
     def certificates(self, pages: list[CertificatePage], signature: str | None) -> list[bytes]:
         """One PDF/A per person. The pages share an event, a design and a language: the event's

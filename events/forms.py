@@ -25,6 +25,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 from dimoskopio.forms import (
+    MARKDOWN_HINT,
     Form,
     ImageUpload,
     Length,
@@ -176,7 +177,7 @@ class EventForm(Form):
     summary_en = TextAreaField(_("Summary (English, optional)"), validators=[Length(max=SUMMARY_MAX_LENGTH)])
     description_el = TextAreaField(
         _("Description (Greek)"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
-        description=_("Markdown: **bold**, *italic*, lists with -, links as [text](https://...)."),
+        description=MARKDOWN_HINT,
     )
     description_en = TextAreaField(_("Description (English, optional)"),
                                    validators=[Length(max=DESCRIPTION_MAX_LENGTH)])

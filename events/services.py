@@ -25,11 +25,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dimoskopio.accounts.services import normalize_email
-from dimoskopio.db import fold_text, folded, page_of
+from dimoskopio.db import fold_text, folded
 from dimoskopio.i18n import transliterate
 from dimoskopio.mail import send_email
+from dimoskopio.rules import Refused
 from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
-from dimoskopio.web import page_count
+from dimoskopio.web import page_or_last
 from events.models import (
     ACTIVE_STATUSES,
     SEAT_HOLDING,
@@ -55,12 +56,8 @@ class SeatsBusy(Exception):
     """The event's seat lock was not free in time; the visitor should simply try again."""
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(Refused):
     """The registration cannot be made or changed; `reason` says why (see REFUSAL_MESSAGES)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 # --- time -------------------------------------------------------------------------------------
@@ -1044,13 +1041,9 @@ class EventPage:
 
 
 def paged_events(dbsession: Session, query: Select[Any], page: int, per_page: int) -> EventPage:
-    events, total = page_of(dbsession, query, page, per_page)
-    pages = page_count(total, per_page)
-    if not events and total:
-        # A page past the end (an old link, a shorter list now) shows the last page instead.
-        page = pages
-        events, total = page_of(dbsession, query, page, per_page)
-    return EventPage(events, counts_for(dbsession, [event.id for event in events]), total, page, pages)
+    found = page_or_last(dbsession, query, page, per_page)
+    return EventPage(found.rows, counts_for(dbsession, [event.id for event in found.rows]), found.total,
+                     found.page, found.pages)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from dimoskopio.accounts.forms import valid_email
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
 from dimoskopio.db import utcnow
 from dimoskopio.forms import (
+    MARKDOWN_HINT,
     Form,
     ImageUpload,
     Length,
@@ -106,7 +107,7 @@ class StartupProfileForm(Form):
     """What founders may edit on their own startup (staff's form adds the rest)."""
 
     description = TextAreaField(_("Description"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
-                                description=_("Markdown: **bold**, *italic*, lists with -, links as [text](https://...)."))
+                                description=MARKDOWN_HINT)
     sector = StringField(_("Sector"), validators=[Length(max=SECTOR_MAX_LENGTH)],
                          description=_("For example: agrifood, tourism technology, health."))
     stage = SelectField(_("Stage"), validators=[Required()], default=StartupStage.IDEA.value)

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import find_user_by_email
-from dimoskopio.db import fold_text, folded, page_of, utcnow
+from dimoskopio.db import fold_text, folded, utcnow
 from dimoskopio.i18n import _
-from dimoskopio.web import page_count
+from dimoskopio.rules import Refused
+from dimoskopio.web import page_or_last
 from events.services import unique_slug
 from incubator.models import (
     Cohort,
@@ -37,12 +38,8 @@ DIRECTORY_STATUSES = (StartupStatus.INCUBATED, StartupStatus.GRADUATED, StartupS
 FOUNDER_EDITABLE_TEXT = ("description", "sector", "website")
 
 
-class FounderRefused(Exception):
+class FounderRefused(Refused):
     """The account cannot join the startup's team; `reason` says why ("no-account" or "already-founder")."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 # --- tags: startups' needs and mentors' expertise ---------------------------------------------
@@ -267,14 +264,8 @@ def filtered_startups(filters: StartupFilters) -> Select[Any]:
 
 def paged_startups(dbsession: Session, query: Select[Any], page: int, per_page: int) -> StartupPage:
     """One page of the startups the query selects, with their cohorts loaded."""
-    query = query.options(selectinload(Startup.cohort))
-    startups, total = page_of(dbsession, query, page, per_page)
-    pages = page_count(total, per_page)
-    if not startups and total:
-        # A page past the end (an old link, a shorter list now) shows the last page instead.
-        page = pages
-        startups, total = page_of(dbsession, query, page, per_page)
-    return StartupPage(startups, total, page, pages)
+    found = page_or_last(dbsession, query.options(selectinload(Startup.cohort)), page, per_page)
+    return StartupPage(found.rows, found.total, found.page, found.pages)
 
 
 def startup_slug_refusal(dbsession: Session, startup: Startup | None, slug: str) -> str | None:
@@ -312,6 +303,20 @@ def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any], t
     set_logo(startup, values, utcnow())
     wanted = (values.get("slug") or "").strip()
     startup.slug = wanted or unique_slug(dbsession, Startup, startup.name, exclude_id=startup.id)
+    dbsession.add(startup)
+    dbsession.flush()
+    return startup
+
+
+def incubate(dbsession: Session, startup: Startup, cohort_id: int | None, on: datetime.date) -> Startup:
+    """The startup (a new one, or one the centre knows) is incubated in the cohort from this day:
+    a step of its timeline unless it already is; its profile, needs, logo and team stay as they are."""
+    if startup.id is None or startup.status != StartupStatus.INCUBATED:
+        startup.status_changes.append(StartupStatusChange(status=StartupStatus.INCUBATED, changed_on=on))
+        startup.status = StartupStatus.INCUBATED
+    startup.cohort_id = cohort_id
+    if not startup.slug:
+        startup.slug = unique_slug(dbsession, Startup, startup.name)
     dbsession.add(startup)
     dbsession.flush()
     return startup

@@ -9,7 +9,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from dimoskopio.accounts.models import EMAIL_MAX_LENGTH
-from dimoskopio.db import utcnow
+from dimoskopio.db import lock_row, utcnow
 from dimoskopio.i18n import LANGUAGE_LABELS, _, format_datetime
 from dimoskopio.mail.services import MailDeliveryError
 from dimoskopio.security import Permission
@@ -73,7 +73,7 @@ def _campaign(request: Request, lock: bool = False) -> Campaign:
     (or staff and the worker) cannot move it two ways at once."""
     campaign = object_or_404(request, Campaign, request.matchdict["id"])
     if lock:
-        request.dbsession.refresh(campaign, with_for_update=True)
+        lock_row(request.dbsession, campaign)
     return campaign
 
 
