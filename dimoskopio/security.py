@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     INCUBATOR_MANAGE = "incubator.manage"
     MENTORING = "incubator.mentoring"
     STARTUP_EDIT = "incubator.startup.edit"
+    # Scoring the applications to calls one is assigned to (staff and mentors review).
+    REVIEW = "incubator.review"
     MAILING_MANAGE = "mailing.manage"
 
 
@@ -46,6 +48,7 @@ STAFF_PERMISSIONS = (
     Permission.EVENTS_MANAGE,
     Permission.INCUBATOR_MANAGE,
     Permission.MAILING_MANAGE,
+    Permission.REVIEW,
 )
 
 
@@ -56,6 +59,7 @@ class RootFactory:
         (Allow, role_principal(Role.ADMIN), ALL_PERMISSIONS),
         *[(Allow, role_principal(Role.STAFF), permission) for permission in STAFF_PERMISSIONS],
         (Allow, role_principal(Role.MENTOR), Permission.MENTORING),
+        (Allow, role_principal(Role.MENTOR), Permission.REVIEW),
         (Allow, role_principal(Role.FOUNDER), Permission.STARTUP_EDIT),
         (Allow, Authenticated, Permission.ACCOUNT),
     ]

@@ -5,6 +5,7 @@ from pyramid.config import Configurator
 
 def includeme(config: Configurator) -> None:
     config.include("incubator.seed")
+    config.include("incubator.call_views")
     config.include("incubator.milestone_views")
     config.include("incubator.graduation_views")
     config.add_route("incubator.index", "/incubator")

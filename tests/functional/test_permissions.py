@@ -77,7 +77,8 @@ def path_for(view: GuardedView, object_id: int) -> str:
     values: dict[str, Any] = {}
     for name, regex in PLACEHOLDER.findall(view.pattern):
         # The first alternative of a choice like {action:publish|cancel} fills it in too.
-        candidates = (str(object_id), "test", "x", "1", (regex or "").split("|")[0])
+        # A date fills in a period's start ({start:\d{4}-\d{2}-\d{2}}).
+        candidates = (str(object_id), "test", "x", "1", "2026-01-01", (regex or "").split("|")[0])
         values[name] = next((value for value in candidates if re.fullmatch(regex or "[^/]+", value)), "x")
     star = STAR.search(view.pattern)
     if star:
@@ -151,6 +152,8 @@ def test_members_reach_only_their_account_pages(views):
     assert member_views == {
         "accounts.profile", "accounts.password", "accounts.email", "accounts.logout_others", "accounts.end_session",
         "events.mine", "events.mine_calendar_link",
+        # Anyone with an account may apply to a call, and later read what they sent.
+        "incubator.apply", "incubator.my_applications", "incubator.application", "incubator.application_file",
     }
 
 

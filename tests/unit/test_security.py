@@ -53,7 +53,7 @@ def test_staff_permissions_leave_out_mentoring_and_editing_startups():
 
 @pytest.mark.parametrize(("role", "extra"), [
     (Role.MEMBER, set()),
-    (Role.MENTOR, {Permission.MENTORING}),
+    (Role.MENTOR, {Permission.MENTORING, Permission.REVIEW}),
     (Role.FOUNDER, {Permission.STARTUP_EDIT}),
 ])
 def test_other_roles_have_their_account_and_only_their_own_permission(role, extra):
