@@ -499,6 +499,13 @@ class OfficeHourSlot(Base):
     # The mentor withdrew the slot; its booking, if any, was cancelled with it.
     withdrawn_at: Mapped[datetime.datetime | None]
 
+    @property
+    def meeting_link(self) -> str | None:
+        """The online meeting's address, to link to; None in person or when the location is no web address."""
+        if self.mode == SessionMode.ONLINE and self.location.startswith(("https://", "http://")):
+            return self.location
+        return None
+
 
 class MentorSessionStatus(enum.StrEnum):
     BOOKED = "booked"

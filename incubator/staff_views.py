@@ -15,6 +15,7 @@ from dimoskopio.web import object_or_404, requested_page, row_id
 from incubator import services
 from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, MilestoneForm, StartupForm, local_today
 from incubator.graduation_services import current_certificate
+from incubator.mentor_services import cohort_mentors, startup_mentoring
 from incubator.models import (
     KPI_PERIOD_LABELS,
     STARTUP_STAGE_LABELS,
@@ -60,6 +61,7 @@ def cohort_page(request: Request, cohort: Cohort | None, form: CohortForm | None
         "form": form or CohortForm(request, obj=cohort),
         "milestone_form": milestone_form or MilestoneForm(request),
         "status_labels": STARTUP_STATUS_LABELS,
+        "cohort_mentors": cohort_mentors(request.dbsession, cohort) if cohort else [],
     }
 
 
@@ -135,7 +137,8 @@ def _startup_page(request: Request, startup: Startup | None, form: StartupForm,
     return {"startup": startup, "form": form, "founder_form": founder_form or FounderForm(request),
             "timeline": services.status_timeline(startup) if startup else [], "status_labels": STARTUP_STATUS_LABELS,
             "suggested_tags": services.SUGGESTED_TAGS,
-            "graduation_certificate": current_certificate(request.dbsession, startup) if startup else None}
+            "graduation_certificate": current_certificate(request.dbsession, startup) if startup else None,
+            "mentoring": startup_mentoring(request.dbsession, startup) if startup else None}
 
 
 @view_config(route_name="admin.incubator.startup", renderer="admin/incubator/startup.jinja2", permission=MANAGE)
