@@ -8,6 +8,7 @@ def includeme(config: Configurator) -> None:
     config.include("incubator.call_views")
     config.include("incubator.milestone_views")
     config.include("incubator.graduation_views")
+    config.include("incubator.kpi_views")
     config.include("incubator.mentor_views")
     config.add_route("incubator.index", "/incubator")
 
