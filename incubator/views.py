@@ -7,11 +7,13 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
 from dimoskopio.web import requested_page, row_id
 from incubator import services
+from incubator.call_services import CallState, call_state, public_calls
 from incubator.forms import StartupProfileForm, local_today
 from incubator.graduation_services import current_certificate
 from incubator.models import (
@@ -28,7 +30,10 @@ SEARCH_MAX_LENGTH = 200
 
 @view_config(route_name="incubator.index", renderer="incubator/index.jinja2")
 def index(request: Request) -> dict[str, Any]:
-    return {}
+    """The incubator's front page: its calls open now or soon, and the ways in."""
+    now = utcnow()
+    return {"calls": [(call, call_state(call, now)) for call in public_calls(request.dbsession, now)],
+            "states": CallState}
 
 
 # --- the public directory ---------------------------------------------------------------------

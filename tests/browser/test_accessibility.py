@@ -13,13 +13,30 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from dimoskopio.accounts.models import Role, User
+from dimoskopio.accounts.services import hash_password
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import LOCALE_COOKIE
+from dimoskopio.seed import run_seeders
 from dimoskopio.tasks import run_pending_tasks, task_request
 from events.certificate_services import start_run
 from events.models import Category, Certificate, Event, Question, QuestionKind, RegistrationStatus, Series, Topic, Venue
 from events.services import manage_token
-from incubator.models import Cohort, Milestone, Startup, StartupFounder, StartupMilestone, StartupStatus
+from incubator.models import (
+    Application,
+    ApplicationStatus,
+    Call,
+    Cohort,
+    MentorAssignment,
+    MentorSession,
+    MentorSessionStatus,
+    Milestone,
+    OfficeHourSlot,
+    Review,
+    Startup,
+    StartupFounder,
+    StartupMilestone,
+    StartupStatus,
+)
 from mailing.delivery import start_sending
 from mailing.models import (
     Campaign,
@@ -34,6 +51,7 @@ from mailing.models import (
 )
 from mailing.services import link_token
 from tests.browser.conftest import add_registration, log_in, text
+from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -175,7 +193,11 @@ def arrange_events(dbsession: Any, event_factory: Any, user_factory: Any, app: A
                     description_el="Κάθε Δευτέρα, μια **πρακτική** συνάντηση.")
     dbsession.add_all([category, topic, venue, series])
     dbsession.commit()
+    # An evening a week ahead, so that the event's two hours fall on one day in Athens whenever the tests run.
+    evening = datetime.datetime.combine(datetime.datetime.now(ATHENS).date() + datetime.timedelta(days=7),
+                                        datetime.time(18), ATHENS)
     event = event_factory(
+        starts_at=evening.astimezone(datetime.UTC),
         title_en="Entrepreneurship workshop", summary_en="A hands-on meeting for new founders.",
         category_id=category.id, venue_id=venue.id, series_id=series.id, capacity=3,
         organiser="Δημοσκόπιο", speakers="Ελένη Μαρκάκη\nΝίκος Ψαράκης", hours=decimal.Decimal("2"),
@@ -462,3 +484,78 @@ def test_incubator_staff_pages(page, axe, live_server, dbsession, user_factory, 
         response = page.goto(path)
         assert response is not None and response.ok, f"{path}: {response and response.status}"
         axe(page)
+
+
+def _demo_pages(dbsession: Any) -> dict[str, list[str]]:
+    """The incubator's pages for each kind of visitor, on the demo data: calls, applications and
+    reviews, mentors and office hours, KPI reports, dashboards and the impact report."""
+    dbsession.rollback()
+    today = datetime.datetime.now(ZoneInfo("Europe/Athens")).date()
+    open_call = dbsession.scalar(select(Call).where(Call.opens_at <= utcnow(), Call.closes_at > utcnow()))
+    application = dbsession.scalar(select(Application).where(Application.call_id == open_call.id,
+                                                             Application.status == ApplicationStatus.SUBMITTED))
+    review = dbsession.scalar(select(Review).where(Review.application_id == application.id))
+    question, criterion = open_call.questions[0], open_call.criteria[0]
+    held = dbsession.scalar(select(MentorSession).join(OfficeHourSlot).where(
+        MentorSession.status == MentorSessionStatus.BOOKED, MentorSession.minutes_logged.is_not(None)))
+    mentor = held.slot.mentor
+    current = dbsession.scalar(select(Cohort).where(Cohort.starts_on <= today, Cohort.ends_on >= today))
+    startup = dbsession.scalar(select(Startup).join(MentorAssignment).where(
+        Startup.cohort_id == current.id, Startup.founders.any()).order_by(Startup.id))
+    slot = dbsession.scalar(select(OfficeHourSlot).join(MentorAssignment, MentorAssignment.mentor_id
+                                                        == OfficeHourSlot.mentor_id)
+                            .where(MentorAssignment.startup_id == startup.id, OfficeHourSlot.starts_at > utcnow(),
+                                   OfficeHourSlot.withdrawn_at.is_(None),
+                                   ~OfficeHourSlot.id.in_(select(MentorSession.slot_id).where(
+                                       MentorSession.status == MentorSessionStatus.BOOKED))))
+    return {
+        "public": ["/calls", f"/calls/{open_call.slug}", "/mentors", f"/mentors/{mentor.slug}", "/incubator"],
+        "staff": ["/admin/incubator/calls", f"/admin/incubator/calls/{open_call.id}",
+                  f"/admin/incubator/calls/{open_call.id}/questions/{question.id}",
+                  f"/admin/incubator/calls/{open_call.id}/criteria/{criterion.id}",
+                  f"/admin/incubator/calls/{open_call.id}/applications",
+                  f"/admin/incubator/applications/{application.id}",
+                  "/admin/incubator/mentors", f"/admin/incubator/mentors/{mentor.id}",
+                  f"/admin/incubator/startups/{startup.id}/mentors", f"/admin/incubator/startups/{startup.id}/kpis",
+                  f"/admin/incubator/cohorts/{current.id}/kpis", f"/admin/incubator/cohorts/{current.id}/progress",
+                  "/admin/incubator/impact", f"/admin/incubator/impact?period=cohort-{current.id}"],
+        "mentor": ["/account/mentoring", "/account/mentoring/profile", "/account/mentoring/office-hours",
+                   f"/account/mentoring/startups/{held.startup_id}", f"/account/mentoring/sessions/{held.id}"],
+        "reviewer": ["/account/reviews", f"/account/reviews/{review.id}"],
+        "applicant": ["/account/applications", f"/account/applications/{application.id}"],
+        "founder": ["/account/office-hours", f"/account/startups/{startup.id}",
+                    f"/account/startups/{startup.id}/kpis",
+                    f"/account/startups/{startup.id}/office-hours/{slot.id}"],
+        "emails": [mentor.user.email, review.reviewer.email, application.applicant.email,
+                   startup.founders[0].user.email],
+    }
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_incubator_pages_on_the_demo_data(page, axe, live_server, dbsession, app, locale):
+    """Every kind of visitor's incubator pages, filled with the demo data (the seeded accounts)."""
+    dbsession.rollback()
+    run_seeders(app.registry, dbsession, scale=0.3)
+    dbsession.commit()
+    pages = _demo_pages(dbsession)
+    staff = dbsession.scalar(select(User).where(User.role == Role.STAFF).order_by(User.id))
+    mentor, reviewer, applicant, founder = pages["emails"]
+    # The test's password and language for the seeded accounts it logs in with.
+    for user in dbsession.scalars(select(User).where(User.email.in_([staff.email, *pages["emails"]]))):
+        user.password_hash, user.locale = hash_password(DEFAULT_PASSWORD), locale
+    dbsession.commit()
+    for email, kinds in ((None, ["public"]), (staff.email, ["staff"]), (mentor, ["mentor"]),
+                         (reviewer, ["reviewer"]), (applicant, ["applicant"]), (founder, ["founder"])):
+        page.context.clear_cookies()
+        if locale == "en":
+            use_english(page, live_server)
+        if email:
+            log_in(page, email)
+        for path in [path for kind in kinds for path in pages[kind]]:
+            response = page.goto(path)
+            assert response is not None and response.ok, f"{path}: {response and response.status}"
+            expect(page.locator("html")).to_have_attribute("lang", locale)
+            axe(page)
+    page.goto(pages["founder"][2])
+    page.locator("main table a[href*='/kpis/']").first.click()
+    axe(page)

@@ -68,7 +68,8 @@ def test_seed_fills_an_empty_database_once_and_deterministically(tmp_path, capsy
         seed([str(ini), "--scale", "0.2"])
     seed([str(first)])
     output = capsys.readouterr().out
-    assert "Seeded: accounts, events, mailing, incubator." in output
+    assert ("Seeded: accounts, events, mailing, incubator, incubator-mentors, incubator-calls, incubator-kpis."
+            in output)
     assert "already has data; nothing seeded" in output
 
     def emails(ini: Path) -> list[str]:
