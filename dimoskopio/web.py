@@ -6,10 +6,10 @@ import io
 import itertools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -154,6 +154,20 @@ def object_or_404(request: Request, model: type[Any], raw_id: str) -> Any:
     """The row with the id from the URL, or 404 for a missing row or an id no row can have."""
     number = row_id(raw_id)
     found = request.dbsession.get(model, number) if number is not None else None
+    if found is None:
+        raise HTTPNotFound()
+    return found
+
+
+Found = TypeVar("Found")
+
+
+def reachable_or_404(request: Request, find: Callable[[int], Found | None], key: str = "id") -> Found:
+    """What the URL's id names, as `find` looks it up among what the visitor may reach (their
+    own startup, an application assigned to them...); any other id, existing or not, or one no
+    row can have, is "not found" alike."""
+    number = row_id(request.matchdict[key])
+    found = find(number) if number is not None else None
     if found is None:
         raise HTTPNotFound()
     return found

@@ -17,7 +17,7 @@ from dimoskopio.db import lock_row, utcnow
 from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
-from dimoskopio.web import object_or_404, row_id
+from dimoskopio.web import object_or_404, reachable_or_404
 from incubator import call_services, services
 from incubator.call_forms import application_form, stored_answers
 from incubator.call_services import CallState
@@ -219,13 +219,8 @@ def apply(request: Request) -> Any:
 
 
 def _own_application_or_404(request: Request) -> Application:
-    application_id = row_id(request.matchdict["id"])
-    application = None
-    if application_id is not None:
-        application = call_services.own_application(request.dbsession, request.user, application_id)
-    if application is None:
-        raise HTTPNotFound()
-    return application
+    return reachable_or_404(request, lambda application_id: call_services.own_application(
+        request.dbsession, request.user, application_id))
 
 
 @view_config(route_name="incubator.application", renderer="incubator/calls/application.jinja2",

@@ -528,6 +528,12 @@ def logged_minutes(sessions: list[MentorSession]) -> int:
     return sum(session.minutes_logged or 0 for session in sessions if session.status == MentorSessionStatus.BOOKED)
 
 
+def mentors_slot(dbsession: Session, mentor: MentorProfile, slot_id: int) -> OfficeHourSlot | None:
+    """The mentor's own slot with this id; None for anyone else's (whether it exists or not)."""
+    return dbsession.scalar(select(OfficeHourSlot).where(OfficeHourSlot.id == slot_id,
+                                                         OfficeHourSlot.mentor_id == mentor.id))
+
+
 def founder_session(dbsession: Session, startup: Startup, session_id: int) -> MentorSession | None:
     return dbsession.scalar(select(MentorSession).where(
         MentorSession.id == session_id, MentorSession.startup_id == startup.id))

@@ -20,7 +20,7 @@ from dimoskopio.db import utcnow
 from dimoskopio.i18n import LANGUAGE_LABELS, _, format_datetime
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
-from dimoskopio.web import page_or_last, requested_page, row_id
+from dimoskopio.web import page_or_last, reachable_or_404, requested_page
 from events.feed_views import FEED_MAX_AGE, feed_response
 from events.feeds import BuiltFeed, webcal
 from incubator import mentor_services as mentoring
@@ -33,7 +33,6 @@ from incubator.models import (
     MentorProfile,
     MentorSession,
     MentorSessionStatus,
-    OfficeHourSlot,
     Startup,
 )
 from incubator.views import own_startup_or_404
@@ -213,10 +212,7 @@ def slots(request: Request) -> Any:
 @view_config(route_name="mentoring.slot_withdraw", request_method="POST", permission=Permission.MENTORING)
 def withdraw(request: Request) -> Response:
     profile = _profile_or_redirect(request)
-    slot_id = row_id(request.matchdict["id"])
-    slot = request.dbsession.get(OfficeHourSlot, slot_id) if slot_id is not None else None
-    if slot is None or slot.mentor_id != profile.id:
-        raise HTTPNotFound()
+    slot = reachable_or_404(request, lambda slot_id: mentoring.mentors_slot(request.dbsession, profile, slot_id))
     try:
         cancelled = mentoring.withdraw_slot(request, slot, utcnow())
     except mentoring.MentoringRefused as refused:
@@ -233,12 +229,8 @@ def withdraw(request: Request) -> Response:
 def mentee(request: Request) -> dict[str, Any]:
     """An assigned startup, read-only: its profile, team, needs, and the sessions with this mentor."""
     profile = _own_profile(request)
-    startup_id = row_id(request.matchdict["id"])
-    startup = None
-    if profile is not None and startup_id is not None:
-        startup = mentoring.assigned_startup(request.dbsession, profile, startup_id)
-    if startup is None:
-        raise HTTPNotFound()
+    startup = reachable_or_404(request, lambda startup_id: mentoring.assigned_startup(
+        request.dbsession, profile, startup_id) if profile else None)
     return {"startup": startup, "description": render_markdown(startup.description),
             "sessions": mentoring.startup_sessions(request.dbsession, startup, profile),
             "status_labels": STARTUP_STATUS_LABELS, "stage_labels": STARTUP_STAGE_LABELS}
@@ -246,12 +238,8 @@ def mentee(request: Request) -> dict[str, Any]:
 
 def _mentors_session_or_404(request: Request) -> tuple[MentorProfile, MentorSession]:
     profile = _own_profile(request)
-    session_id = row_id(request.matchdict["id"])
-    session = None
-    if profile is not None and session_id is not None:
-        session = mentoring.mentors_session(request.dbsession, profile, session_id)
-    if session is None:
-        raise HTTPNotFound()
+    session = reachable_or_404(request, lambda session_id: mentoring.mentors_session(
+        request.dbsession, profile, session_id) if profile else None)
     return profile, session
 
 
@@ -329,10 +317,8 @@ def office_hours(request: Request) -> dict[str, Any]:
 def book(request: Request) -> Any:
     """Book one of the startup's mentors' times; a time of a mentor not assigned to it is not found."""
     startup = own_startup_or_404(request)
-    slot_id = row_id(request.matchdict["slot_id"])
-    slot = mentoring.startup_slot(request.dbsession, startup, slot_id) if slot_id else None
-    if slot is None:
-        raise HTTPNotFound()
+    slot = reachable_or_404(request, lambda slot_id: mentoring.startup_slot(request.dbsession, startup, slot_id),
+                            "slot_id")
     form = BookingForm(request)
     context = {"startup": startup, "slot": slot, "form": form, "mode_labels": SESSION_MODE_LABELS,
                "refusal": None, "bookable": True}
@@ -355,10 +341,8 @@ def book(request: Request) -> Any:
 
 def _founder_session_or_404(request: Request) -> tuple[Startup, MentorSession]:
     startup = own_startup_or_404(request)
-    session_id = row_id(request.matchdict["session_id"])
-    session = mentoring.founder_session(request.dbsession, startup, session_id) if session_id else None
-    if session is None:
-        raise HTTPNotFound()
+    session = reachable_or_404(request, lambda session_id: mentoring.founder_session(
+        request.dbsession, startup, session_id), "session_id")
     return startup, session
 
 

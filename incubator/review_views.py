@@ -3,14 +3,14 @@ rubric, and declaring a conflict of interest."""
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
 from dimoskopio.db import lock_row, utcnow
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
-from dimoskopio.web import row_id
+from dimoskopio.web import reachable_or_404
 from incubator import call_services
 from incubator.call_forms import ConflictForm, ReviewForm, comment_field, review_form, review_values, score_field
 from incubator.models import REVIEW_STATUS_LABELS, QuestionKind, Review, ReviewStatus
@@ -30,13 +30,8 @@ def my_reviews(request: Request) -> dict[str, Any]:
 
 def _own_review_or_404(request: Request) -> Review:
     """The reviewer's own assignment from the URL; anyone else's, existing or not, is "not found" alike."""
-    review_id = row_id(request.matchdict["id"])
-    review = None
-    if review_id is not None:
-        review = call_services.assigned_review(request.dbsession, request.user, review_id)
-    if review is None:
-        raise HTTPNotFound()
-    return review
+    return reachable_or_404(request, lambda review_id: call_services.assigned_review(
+        request.dbsession, request.user, review_id))
 
 
 def _stored_review_form(request: Request, review: Review) -> ReviewForm:

@@ -11,7 +11,7 @@ from dimoskopio.db import utcnow
 from dimoskopio.i18n import _
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
-from dimoskopio.web import requested_page, row_id
+from dimoskopio.web import reachable_or_404, requested_page
 from incubator import services
 from incubator.call_services import CallState, call_state, public_calls
 from incubator.forms import StartupProfileForm, local_today
@@ -122,13 +122,8 @@ def my_startups(request: Request) -> dict[str, Any]:
 
 def own_startup_or_404(request: Request) -> Startup:
     """The founder's startup from the URL; any other, existing or not, is "not found" alike."""
-    startup_id = row_id(request.matchdict["id"])
-    startup = None
-    if startup_id is not None:
-        startup = services.founder_startup(request.dbsession, request.user, startup_id)
-    if startup is None:
-        raise HTTPNotFound()
-    return startup
+    return reachable_or_404(request, lambda startup_id: services.founder_startup(
+        request.dbsession, request.user, startup_id))
 
 
 @view_config(route_name="incubator.my_startup", renderer="incubator/my_startup.jinja2",
