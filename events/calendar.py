@@ -137,7 +137,8 @@ def centre_organizer(request: Request, locale_name: str) -> vCalAddress:
     return organizer
 
 
-def _calendar(request: Request, method: str, components: Iterable[CalendarEvent]) -> Calendar:
+def calendar_of(method: str, components: Iterable[CalendarEvent]) -> Calendar:
+    """The calendar envelope (RFC 5545/5546) around the components, without a time zone."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -145,6 +146,11 @@ def _calendar(request: Request, method: str, components: Iterable[CalendarEvent]
     calendar.add("method", method)
     for component in components:
         calendar.add_component(component)
+    return calendar
+
+
+def _calendar(request: Request, method: str, components: Iterable[CalendarEvent]) -> Calendar:
+    calendar = calendar_of(method, components)
     add_timezone(request, calendar)
     return calendar
 

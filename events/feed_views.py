@@ -1,5 +1,6 @@
 """Calendar feeds over HTTP: iCalendar with ETag and Last-Modified, 304s and HEAD, cacheable."""
 
+import datetime
 import hashlib
 from typing import Any, NamedTuple
 
@@ -54,6 +55,13 @@ def public_feed_response(request: Request, built: feeds.BuiltFeed, filename: str
     return feed_response(request, built, filename, f"public, max-age={FEED_MAX_AGE}")
 
 
+def private_feed_response(request: Request, body: bytes, filename: str,
+                          last_modified: datetime.datetime | None = None) -> Response:
+    """A feed built for one person on every request: its ETag is its body's hash; private to caches."""
+    built = feeds.BuiltFeed(hashlib.sha256(body).hexdigest()[:32], last_modified, lambda: body)
+    return feed_response(request, built, filename, f"private, max-age={FEED_MAX_AGE}")
+
+
 def _by_slug(request: Request, model: type) -> object:
     slug = request.matchdict["slug"]
     found = request.dbsession.scalar(select(model).where(model.slug == slug)) if SLUG_PATTERN.match(slug) else None
@@ -100,8 +108,7 @@ def personal(request: Request) -> Response:
     if key is None:
         raise HTTPNotFound()
     body = feeds.build_personal_feed(request, key, _language(request), utcnow())
-    built = feeds.BuiltFeed(hashlib.sha256(body).hexdigest()[:32], None, lambda: body)
-    return feed_response(request, built, "my-events.ics", f"private, max-age={FEED_MAX_AGE}")
+    return private_feed_response(request, body, "my-events.ics")
 
 
 @view_config(route_name="events.mine_calendar_link", request_method="POST", permission=Permission.ACCOUNT)

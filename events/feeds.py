@@ -25,7 +25,7 @@ from dimoskopio.accounts.services import normalize_email
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, centre_name, localizer_for
 from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
-from events.calendar import PRODID, add_timezone, centre_organizer, event_vevent, registration_vevent, serialize
+from events.calendar import add_timezone, calendar_of, centre_organizer, event_vevent, registration_vevent, serialize
 from events.models import (
     CalendarChange,
     CalendarEntry,
@@ -146,11 +146,7 @@ def feed_events(dbsession: Session, feed: Feed, now: datetime.datetime) -> list[
 
 
 def calendar_header(request: Request, name: str, description: str) -> Calendar:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar = calendar_of("PUBLISH", [])
     calendar.add("x-wr-calname", name)
     calendar.add("x-wr-caldesc", description)
     calendar.add("x-wr-timezone", str(local_timezone(request)))

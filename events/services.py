@@ -117,6 +117,14 @@ def slugify(text_value: str, max_length: int = SLUG_MAX_LENGTH) -> str:
     return slug[:max_length].rstrip("-") or "event"
 
 
+def slug_taken(dbsession: Session, model: type[Any], slug: str, exclude_id: int | None = None) -> bool:
+    """Whether another row of `model` (not the one with `exclude_id`) already uses this slug."""
+    query = select(model.id).where(model.slug == slug)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return dbsession.scalar(query.limit(1)) is not None
+
+
 def unique_slug(dbsession: Session, model: type[Any], wanted: str, exclude_id: int | None = None) -> str:
     """`wanted`, or `wanted-2`, `wanted-3`... whichever no other row of `model` uses."""
     base = slugify(wanted, SLUG_MAX_LENGTH - 6)

@@ -1,7 +1,6 @@
 """Public pages of the events calendar: lists, the event page, registration and its private link."""
 
 import datetime
-import hashlib
 from typing import Any
 
 from babel.dates import get_day_names
@@ -19,7 +18,7 @@ from dimoskopio.web import requested_page
 from events import certificate_services, feeds, services
 from events.calendar import event_ics, google_calendar_link, invitation
 from events.display import structured_data
-from events.feed_views import FEED_MAX_AGE, feed_response
+from events.feed_views import private_feed_response
 from events.forms import FeedbackForm, registration_form
 from events.models import (
     EVENT_LANGUAGE_LABELS,
@@ -216,9 +215,8 @@ def ics(request: Request) -> Response:
     event = _event_or_404(request, staff_preview=False)
     # Stamped with the event's last change, so that an unchanged event keeps its ETag.
     body = event_ics(request, event, event.updated_at)
-    built = feeds.BuiltFeed(hashlib.sha256(body).hexdigest()[:32], event.updated_at, lambda: body)
     # A download for one person, in their language (the cookie's): no shared caching.
-    response = feed_response(request, built, f"{event.slug}.ics", f"private, max-age={FEED_MAX_AGE}")
+    response = private_feed_response(request, body, f"{event.slug}.ics", event.updated_at)
     response.content_disposition = f'attachment; filename="{event.slug}.ics"'
     return response
 

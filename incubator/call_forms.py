@@ -117,12 +117,12 @@ class QuestionForm(Form):
             return False
         kind = QuestionKind(self.kind.data)
         if kind is QuestionKind.CHOICE:
-            options = [line for line in (self.choices.data or "").splitlines() if line.strip()]
+            options = call_services.parse_choices(self.choices.data or "")
             if len(options) < 2:
                 self.add_error("choices", _("Give at least two options, one per line."))
             elif len(options) > MAX_CHOICES:
                 self.add_error("choices", _("Give at most ${count} options.", mapping={"count": MAX_CHOICES}))
-            elif any(len(line.strip()) > SHORT_TEXT_MAX_LENGTH for line in options):
+            elif any(len(option) > SHORT_TEXT_MAX_LENGTH for option in options):
                 self.add_error("choices", _("Each option must be at most ${max} characters.",
                                             mapping={"max": SHORT_TEXT_MAX_LENGTH}))
         if kind is QuestionKind.NUMBER and None not in (self.min_value.data, self.max_value.data) \
@@ -148,7 +148,7 @@ class QuestionForm(Form):
             "file_types": "", "max_file_kb": None,
         }
         if kind is QuestionKind.CHOICE:
-            values["choices"] = "\n".join(line.strip() for line in data["choices"].splitlines() if line.strip())
+            values["choices"] = "\n".join(call_services.parse_choices(data["choices"]))
         elif kind in (QuestionKind.TEXT, QuestionKind.LONG_TEXT):
             values["max_length"] = data["max_length"]
         elif kind is QuestionKind.NUMBER:

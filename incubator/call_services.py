@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.mail.services import send_email
 from dimoskopio.rules import Refused
-from dimoskopio.web import public_url
-from events.services import unique_slug
+from dimoskopio.web import CsvCell, public_url
+from events.services import slug_taken, unique_slug
 from incubator import services
 from incubator.models import (
     Application,
@@ -81,16 +81,18 @@ def public_calls(dbsession: Session, now: datetime.datetime) -> list[Call]:
         .order_by(Call.closes_at, Call.id)))
 
 
+def listed_calls(dbsession: Session, now: datetime.datetime) -> list[tuple[Call, str]]:
+    """The public calls (open or not open yet) with where each stands at `now`."""
+    return [(call, call_state(call, now)) for call in public_calls(dbsession, now)]
+
+
 def published_call(dbsession: Session, slug: str) -> Call | None:
     return dbsession.scalar(select(Call).where(Call.slug == slug, Call.published.is_(True)))
 
 
 def call_slug_refusal(dbsession: Session, call: Call | None, slug: str) -> str | None:
     """Why a call may not take this web address: another call has it ("slug-taken")."""
-    query = select(Call.id).where(Call.slug == slug)
-    if call is not None:
-        query = query.where(Call.id != call.id)
-    return "slug-taken" if dbsession.scalar(query) is not None else None
+    return "slug-taken" if slug_taken(dbsession, Call, slug, call.id if call is not None else None) else None
 
 
 def save_call(dbsession: Session, call: Call, values: dict[str, Any]) -> Call:
@@ -127,9 +129,13 @@ QUESTION_RULES = ("kind", "required", "choices", "max_length", "min_value", "max
 CRITERION_RANGE = ("min_score", "max_score")
 
 
+def parse_choices(raw: str) -> list[str]:
+    """A choice question's options from a text of one per line, trimmed, blanks left out."""
+    return [line.strip() for line in raw.splitlines() if line.strip()]
+
+
 def choice_options(question: CallQuestion) -> list[str]:
-    """A choice question's options, one per line, blanks left out."""
-    return [line.strip() for line in question.choices.splitlines() if line.strip()]
+    return parse_choices(question.choices)
 
 
 def parse_file_types(raw: str) -> list[str]:
@@ -357,6 +363,16 @@ def files_by_question(application: Application) -> dict[int, ApplicationFile]:
     return {upload.question_id: upload for upload in application.files}
 
 
+def answers_view(application: Application) -> dict[str, Any]:
+    """What `_answers.jinja2` shows of an application: its answers and files by question, and
+    the startup's name."""
+    return {
+        "answers": answers_by_question(application),
+        "files": files_by_question(application),
+        "startup_name": applicant_startup_name(application),
+    }
+
+
 def save_draft(dbsession: Session, application: Application, values: dict[str, Any],
                uploads: dict[int, Upload], now: datetime.datetime) -> None:
     """Store what the applicant typed (`values`: startup_id, startup_name, and "answers" by
@@ -570,13 +586,19 @@ class RankedApplication:
 RANKING_SORTS = ("score", "submitted", "name")
 
 
-def ranking(dbsession: Session, call: Call, sort: str = "score") -> list[RankedApplication]:
+def ranking(dbsession: Session, call: Call, sort: str = "score",
+            with_reviewers: bool = False) -> list[RankedApplication]:
     """The call's submitted and decided applications with their reviews' figures, the best
-    average first (unscored ones last), or by submission time or name."""
-    applications = dbsession.scalars(
-        select(Application).where(Application.call_id == call.id, Application.status != ApplicationStatus.DRAFT)
-        .options(selectinload(Application.reviews).selectinload(Review.scores),
-                 selectinload(Application.startup), selectinload(Application.applicant)))
+    average first (unscored ones last), or by submission time or name; `with_reviewers` loads
+    the reviews' reviewers too."""
+    reviews = selectinload(Application.reviews)
+    query = (select(Application)
+             .where(Application.call_id == call.id, Application.status != ApplicationStatus.DRAFT)
+             .options(reviews.selectinload(Review.scores),
+                      selectinload(Application.startup), selectinload(Application.applicant)))
+    if with_reviewers:
+        query = query.options(reviews.selectinload(Review.reviewer))
+    applications = dbsession.scalars(query)
     criteria = list(call.criteria)
     rows = []
     for application in applications:
@@ -599,12 +621,12 @@ def ranking(dbsession: Session, call: Call, sort: str = "score") -> list[RankedA
     return rows
 
 
-def score_rows(dbsession: Session, call: Call) -> list[list[str]]:
+def score_rows(dbsession: Session, call: Call) -> list[list[CsvCell]]:
     """The CSV export: one row per submitted review, with a column per criterion and the review's
-    score out of 100."""
+    score out of 100 (numbers as numbers, so that a negative score is not taken for a formula)."""
     criteria = list(call.criteria)
-    rows = []
-    for row in ranking(dbsession, call, sort="name"):
+    rows: list[list[CsvCell]] = []
+    for row in ranking(dbsession, call, sort="name", with_reviewers=True):
         application = row.application
         for review in application.reviews:
             if review.status is not ReviewStatus.SUBMITTED:
@@ -612,10 +634,10 @@ def score_rows(dbsession: Session, call: Call) -> list[list[str]]:
             scores = {score.criterion_id: score.score for score in review.scores}
             total = review_score(review, criteria)
             rows.append([
-                str(application.id), applicant_startup_name(application), application.applicant.name,
+                application.id, applicant_startup_name(application), application.applicant.name,
                 application.status.value, review.reviewer.name,
-                *(str(scores[criterion.id]) if criterion.id in scores else "" for criterion in criteria),
-                f"{total:.1f}" if total is not None else "", review.comment,
+                *(scores.get(criterion.id, "") for criterion in criteria),
+                round(total, 1) if total is not None else "", review.comment,
             ])
     return rows
 

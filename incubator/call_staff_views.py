@@ -16,7 +16,7 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import csv_download, object_or_404
 from events.forms import local_naive
-from incubator import call_services, services
+from incubator import call_services
 from incubator.call_forms import (
     NO_COHORT_CHOICE,
     AssignForm,
@@ -26,7 +26,7 @@ from incubator.call_forms import (
     QuestionForm,
 )
 from incubator.call_services import CallState
-from incubator.forms import local_today
+from incubator.forms import cohort_choices, local_today
 from incubator.models import (
     APPLICATION_STATUS_LABELS,
     QUESTION_KIND_LABELS,
@@ -35,7 +35,6 @@ from incubator.models import (
     ApplicationStatus,
     Call,
     CallQuestion,
-    QuestionKind,
     Review,
     RubricCriterion,
 )
@@ -84,10 +83,6 @@ def calls(request: Request) -> dict[str, Any]:
             "state_labels": CALL_STATE_LABELS}
 
 
-def _cohort_choices(request: Request) -> list[SelectChoice]:
-    return [SelectChoice(row.id, row.name) for row in services.all_cohorts(request.dbsession)]
-
-
 def _call_page(request: Request, call: Call | None, form: CallForm) -> dict[str, Any]:
     return {
         "call": call,
@@ -104,7 +99,7 @@ def _call_page(request: Request, call: Call | None, form: CallForm) -> dict[str,
 def call_page(request: Request) -> Any:
     raw_id = request.matchdict["id"]
     found = None if raw_id == "new" else _call(request)
-    form = CallForm(request, _cohort_choices(request))
+    form = CallForm(request, cohort_choices(request))
     if request.method != "POST":
         if found is not None:
             tz = request.registry["timezone"]
@@ -275,10 +270,7 @@ def _application_page(request: Request, application: Application, decision_form:
     return {
         "application": application,
         "call": application.call,
-        "startup_name": call_services.applicant_startup_name(application),
-        "answers": call_services.answers_by_question(application),
-        "files": call_services.files_by_question(application),
-        "kinds": QuestionKind,
+        **call_services.answers_view(application),
         "criteria": list(application.call.criteria),
         "reviews": [(review, {score.criterion_id: score.score for score in review.scores},
                      call_services.review_score(review, list(application.call.criteria)))

@@ -27,7 +27,6 @@ from incubator.models import (
     ApplicationFile,
     ApplicationStatus,
     Call,
-    QuestionKind,
     ReviewStatus,
 )
 
@@ -91,9 +90,7 @@ def reviews_applications(request: Request) -> bool:
 
 @view_config(route_name="incubator.calls", renderer="incubator/calls/index.jinja2")
 def calls(request: Request) -> dict[str, Any]:
-    now = utcnow()
-    listed = call_services.public_calls(request.dbsession, now)
-    return {"calls": [(call, call_services.call_state(call, now)) for call in listed], "states": CallState}
+    return {"calls": call_services.listed_calls(request.dbsession, utcnow()), "states": CallState}
 
 
 @view_config(route_name="incubator.call", renderer="incubator/calls/detail.jinja2")
@@ -126,8 +123,6 @@ def _form_page(request: Request, call: Call, application: Application | None, fo
         "application": application,
         "form": form,
         "files": call_services.files_by_question(application) if application else {},
-        "kinds": QuestionKind,
-        "status_labels": APPLICATION_STATUS_LABELS,
     }
 
 
@@ -145,11 +140,8 @@ def _read_only_page(request: Request, application: Application, refusal: str | N
     return {
         "application": application,
         "call": application.call,
-        "answers": call_services.answers_by_question(application),
-        "files": call_services.files_by_question(application),
-        "kinds": QuestionKind,
+        **call_services.answers_view(application),
         "status_labels": APPLICATION_STATUS_LABELS,
-        "startup_name": call_services.applicant_startup_name(application),
         "refusal": APPLICATION_REFUSALS.get(refusal) if refusal else None,
         "state": call_services.call_state(application.call, utcnow()),
         "states": CallState,

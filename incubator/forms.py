@@ -49,12 +49,17 @@ from incubator.models import (
     StartupStage,
     StartupStatus,
 )
-from incubator.services import MAX_TAGS, parse_tags
+from incubator.services import MAX_TAGS, all_cohorts, parse_tags
 
 # The cohort select's value for "no cohort" (an id is never 0).
 NO_COHORT_CHOICE = 0
 LOGO_MAX_BYTES = 500 * 1024
 TAGS_MAX_LENGTH = MAX_TAGS * (TAG_MAX_LENGTH + 2)
+
+
+def cohort_choices(request: Request) -> list[SelectChoice]:
+    """The cohorts as choices of a select (a startup's or a call's cohort)."""
+    return [SelectChoice(row.id, row.name) for row in all_cohorts(request.dbsession)]
 
 
 def local_today(request: Request) -> datetime.date:
@@ -166,7 +171,9 @@ class FounderForm(Form):
 class MilestoneForm(Form):
     title = StringField(_("Milestone"), validators=[Required(), Length(max=TITLE_MAX_LENGTH)],
                         description=_("For example: Customer interviews done, MVP launched, Investor pitch."))
-    description = TextAreaField(_("What it takes (optional)"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)])
+    # Its own id: the cohort page shows this form under the cohort's, which has a description too.
+    description = TextAreaField(_("What it takes (optional)"), validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
+                                id="milestone-description")
     due_on = DateField(_("Due on"), validators=[Required(), plausible_year])
 
 

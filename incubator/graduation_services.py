@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, undefer
 from dimoskopio.accounts.models import User
 from dimoskopio.i18n import _, centre_name, format_date, localizer_for
 from dimoskopio.mail import send_email
+from dimoskopio.rules import Refused
 from events.certificate_services import date_span, latest_design, revoke
 from events.certificates import CertificatePage, renderer, signature_data_uri
 from events.models import TITLE_MAX_LENGTH, Certificate, CertificateKind
 from events.services import local_timezone
+from incubator.kpi_services import last_change_on
 from incubator.models import Cohort, Startup, StartupStatus, StartupStatusChange
 from incubator.services import status_date_refusal
 
@@ -44,8 +46,7 @@ def graduation_refusal(startup: Startup, on: datetime.date, today: datetime.date
 
 def graduated_on(startup: Startup) -> datetime.date | None:
     """The day of the startup's latest graduation on its timeline."""
-    days = [change.changed_on for change in startup.status_changes if change.status == StartupStatus.GRADUATED]
-    return max(days) if days else None
+    return last_change_on(startup, (StartupStatus.GRADUATED,))
 
 
 def programme_title(cohort: Cohort) -> str:
@@ -122,7 +123,7 @@ def reissue_certificate(request: Request, startup: Startup, user: User | None, n
     the old one is revoked and the new one points at it."""
     previous = current_certificate(request.dbsession, startup)
     if previous is None:
-        raise LookupError("the startup has no graduation certificate")
+        raise Refused("no-certificate")
     if previous.revoked_at is None:
         revoke(request.dbsession, previous, localizer_for(previous.locale).translate(REPLACED), user, now)
     replacement = issue_certificate(request, startup, previous.locale, user, now)
@@ -133,7 +134,7 @@ def reissue_certificate(request: Request, startup: Startup, user: User | None, n
 def current_certificate(dbsession: Session, startup: Startup, with_pdf: bool = False) -> Certificate | None:
     if startup.graduation_certificate_id is None:
         return None
-    query = select(Certificate).where(Certificate.id == startup.graduation_certificate_id)
-    if with_pdf:
-        query = query.options(undefer(Certificate.pdf))
-    return dbsession.scalar(query)
+    if not with_pdf:
+        return dbsession.get(Certificate, startup.graduation_certificate_id)
+    return dbsession.scalar(select(Certificate).where(Certificate.id == startup.graduation_certificate_id)
+                            .options(undefer(Certificate.pdf)))

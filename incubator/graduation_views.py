@@ -10,6 +10,7 @@ from pyramid.view import view_config
 
 from dimoskopio.db import utcnow
 from dimoskopio.i18n import _, format_date
+from dimoskopio.rules import Refused
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404
 from events.certificate_views import certificate_filename, pdf_response
@@ -82,8 +83,9 @@ def founder_certificate(request: Request) -> Response:
 def reissue(request: Request) -> Response:
     """A new certificate with the startup's name as it is now; the old one is revoked."""
     startup = object_or_404(request, Startup, request.matchdict["id"])
-    if graduation_services.current_certificate(request.dbsession, startup) is None:
-        raise HTTPNotFound()
-    graduation_services.reissue_certificate(request, startup, request.user, utcnow())
+    try:
+        graduation_services.reissue_certificate(request, startup, request.user, utcnow())
+    except Refused:
+        raise HTTPNotFound() from None
     request.flash_message(_("A new certificate was issued; the previous one is revoked."))
     return HTTPSeeOther(request.route_path("admin.incubator.startup", id=startup.id, _anchor="graduation"))

@@ -30,8 +30,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from dimoskopio.web import row_id
 from events.models import Event, EventStatus, Registration
-from incubator.kpi_services import ReportingPeriod, add_years, reports_of
+from events.services import local_day_start
+from incubator.kpi_services import LEFT_STATUSES, add_years, period_of, reports_of
 from incubator.mentor_services import held_sessions
 from incubator.models import (
     Cohort,
@@ -45,7 +47,6 @@ from incubator.models import (
 )
 
 SURVIVAL_YEARS = (1, 2)
-LEFT = (StartupStatus.WITHDRAWN, StartupStatus.CLOSED)
 COHORT_PREFIX = "cohort-"
 
 
@@ -69,16 +70,21 @@ def scope_choices(dbsession: Session, today: datetime.date) -> list[tuple[str, s
     return years + [(f"{COHORT_PREFIX}{cohort.id}", cohort.name) for cohort in cohorts]
 
 
-def scope_for(dbsession: Session, key: str, today: datetime.date) -> Scope | None:
+def scope_for(dbsession: Session, key: str, today: datetime.date,
+              choices: list[tuple[str, str | None]] | None = None) -> Scope | None:
     """The scope a key names, or None for a key naming none (a year out of range, an unknown
-    cohort, one that has not started)."""
+    cohort, one that has not started). `choices` are scope_choices' (loaded if a year needs them)."""
     if key.startswith(COHORT_PREFIX):
-        raw = key.removeprefix(COHORT_PREFIX)
-        cohort = dbsession.get(Cohort, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+        number = row_id(key.removeprefix(COHORT_PREFIX))
+        cohort = dbsession.get(Cohort, number) if number is not None else None
         if cohort is None or cohort.starts_on > today:
             return None
         return Scope(key, cohort.starts_on, today, cohort)
-    if key.isascii() and key.isdigit() and len(key) == 4 and key in dict(scope_choices(dbsession, today)):
+    if key.isascii() and key.isdigit() and len(key) == 4:
+        if choices is None:
+            choices = scope_choices(dbsession, today)
+        if key not in dict(choices):
+            return None
         year = int(key)
         return Scope(key, datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     return None
@@ -115,7 +121,7 @@ def graduated_on(startup: Startup) -> datetime.date | None:
 
 def operating_on(startup: Startup, since: datetime.date, day: datetime.date) -> bool:
     """Whether the startup had not withdrawn or closed between `since` and `day` (inclusive)."""
-    return not any(step.status in LEFT and since <= step.changed_on <= day for step in startup.status_changes)
+    return not any(step.status in LEFT_STATUSES and since <= step.changed_on <= day for step in startup.status_changes)
 
 
 # --- the figures ------------------------------------------------------------------------------
@@ -165,13 +171,9 @@ class ImpactFigures:
         return round(self.mentor_minutes / 60, 1)
 
 
-def _period(report: KpiReport) -> ReportingPeriod:
-    return ReportingPeriod(report.period_start, report.period)
-
-
 def of_scope(report: KpiReport, scope: Scope) -> bool:
     """Whether the report's month or quarter overlaps the period."""
-    return report.period_start <= scope.ends_on and _period(report).end >= scope.starts_on
+    return report.period_start <= scope.ends_on and period_of(report).end >= scope.starts_on
 
 
 def jobs_created(startup: Startup, reports: list[KpiReport], scope: Scope) -> int:
@@ -183,16 +185,15 @@ def jobs_created(startup: Startup, reports: list[KpiReport], scope: Scope) -> in
     if scope.starts_on <= first_incubated <= scope.ends_on:
         baseline = 0
     else:
-        before = [report for report in reports if _period(report).end < scope.starts_on]
+        before = [report for report in reports if period_of(report).end < scope.starts_on]
         baseline = (before[-1] if before else within[0]).full_time_employees
     return within[-1].full_time_employees - baseline
 
 
 def _window(scope: Scope, timezone: ZoneInfo) -> tuple[datetime.datetime, datetime.datetime]:
     """The period's first and last day as moments at the centre: [from, until)."""
-    start = datetime.datetime.combine(scope.starts_on, datetime.time(), tzinfo=timezone)
-    until = datetime.datetime.combine(scope.ends_on + datetime.timedelta(days=1), datetime.time(), tzinfo=timezone)
-    return start.astimezone(datetime.UTC), until.astimezone(datetime.UTC)
+    return (local_day_start(scope.starts_on, timezone),
+            local_day_start(scope.ends_on + datetime.timedelta(days=1), timezone))
 
 
 def _mentor_time(dbsession: Session, scope: Scope, timezone: ZoneInfo) -> dict[int, tuple[int, int]]:

@@ -38,12 +38,12 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.incubator.impact_file", "/admin/incubator/impact.{format:pdf|csv}")
 
 
-def _figures(request: Request) -> impact.ImpactFigures:
+def _figures(request: Request, choices: list[tuple[str, str | None]] | None = None) -> impact.ImpactFigures:
     """The report the query string asks for (`period`: a year or "cohort-<id>"; the current year
-    when absent); 404 for a period that names nothing."""
+    when absent); 404 for a period that names nothing. `choices`: impact.scope_choices, if loaded."""
     today = local_today(request)
     key = request.GET.get("period", str(today.year))[:20]
-    scope = impact.scope_for(request.dbsession, key, today)
+    scope = impact.scope_for(request.dbsession, key, today, choices)
     if scope is None:
         raise HTTPNotFound()
     return impact.impact_figures(request.dbsession, scope, local_timezone(request))
@@ -91,8 +91,9 @@ def _context(request: Request, figures: impact.ImpactFigures) -> dict[str, Any]:
 @view_config(route_name="admin.incubator.impact", renderer="admin/incubator/impact/report.jinja2",
              permission=MANAGE)
 def impact_report(request: Request) -> dict[str, Any]:
-    figures = _figures(request)
-    return {**_context(request, figures), "choices": impact.scope_choices(request.dbsession, local_today(request))}
+    choices = impact.scope_choices(request.dbsession, local_today(request))
+    figures = _figures(request, choices)
+    return {**_context(request, figures), "choices": choices}
 
 
 def pdf_of(html: str) -> bytes:

@@ -68,8 +68,7 @@ class KpiReportForm(Form):
 
     def funding_row_fields(self) -> list[tuple[Any, Any, Any]]:
         """The funding rows shown: (amount, source, source name) fields of each."""
-        return [(self[f"funding_{number}_amount"], self[f"funding_{number}_source"],
-                 self[f"funding_{number}_source_name"]) for number in range(self.funding_rows)]
+        return self._funding_rows()[:self.funding_rows]
 
     def _funding_rows(self) -> list[tuple[Any, Any, Any]]:
         return [(self[f"funding_{number}_amount"], self[f"funding_{number}_source"],

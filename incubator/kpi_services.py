@@ -123,6 +123,11 @@ class ReportingPeriod:
             _("Q${quarter} ${year}", mapping={"quarter": quarter, "year": self.start.year}))
 
 
+def period_of(report: KpiReport) -> ReportingPeriod:
+    """The month or quarter a report is of."""
+    return ReportingPeriod(report.period_start, report.period)
+
+
 def periods_between(first_day: datetime.date, last_day: datetime.date, kind: KpiPeriod) -> list[ReportingPeriod]:
     """The periods from the one `first_day` falls in to the one `last_day` falls in."""
     periods: list[ReportingPeriod] = []
@@ -154,7 +159,8 @@ def schedule(cohort_start: datetime.date, kind: KpiPeriod, status: StartupStatus
     return [period for period in periods if period.due_on <= today]
 
 
-def _last_change_on(startup: Startup, statuses: Sequence[StartupStatus]) -> datetime.date | None:
+def last_change_on(startup: Startup, statuses: Sequence[StartupStatus]) -> datetime.date | None:
+    """The day of the startup's latest step into one of these statuses on its timeline."""
     days = [change.changed_on for change in startup.status_changes if change.status in statuses]
     return max(days) if days else None
 
@@ -163,7 +169,7 @@ def graduation_date(startup: Startup) -> datetime.date | None:
     """When a graduate (or a startup that closed or withdrew after graduating) graduated, by its
     timeline; a graduate whose timeline does not say graduated at its cohort's end."""
     if startup.status in GRADUATE_STATUSES or startup.status in LEFT_STATUSES:
-        recorded = _last_change_on(startup, (StartupStatus.GRADUATED,))
+        recorded = last_change_on(startup, (StartupStatus.GRADUATED,))
         if recorded is not None or startup.status in LEFT_STATUSES:
             return recorded
         return startup.cohort.ends_on if startup.cohort else None
@@ -176,7 +182,7 @@ def required_periods(startup: Startup, today: datetime.date) -> list[ReportingPe
     if cohort is None:
         return []
     return schedule(cohort.starts_on, cohort.kpi_period, startup.status, graduation_date(startup),
-                    _last_change_on(startup, LEFT_STATUSES), today)
+                    last_change_on(startup, LEFT_STATUSES), today)
 
 
 def future_period(startup: Startup, start: datetime.date, today: datetime.date) -> bool:
@@ -237,7 +243,7 @@ def period_rows(startup: Startup, reports: dict[datetime.date, KpiReport], today
     """The startup's periods, the newest first, each with its state and report. Reports sent for
     periods no longer required (a status changed since) are listed too."""
     required = {period.start: period for period in required_periods(startup, today)}
-    periods = {**{start: ReportingPeriod(start, report.period) for start, report in reports.items()}, **required}
+    periods = {**{start: period_of(report) for start, report in reports.items()}, **required}
     rows = [PeriodRow(period, state_of(period, reports.get(start), today), reports.get(start), start in required)
             for start, period in periods.items()]
     return sorted(rows, key=lambda row: row.period.start, reverse=True)
@@ -268,12 +274,18 @@ class ReportValues:
     funding: list[FundingValues] = field(default_factory=list)
 
 
+def report_of(dbsession: Session, startup_id: int, start: datetime.date) -> KpiReport | None:
+    """The startup's report of the period starting on `start`, with its funding, if it sent one."""
+    return dbsession.scalar(select(KpiReport).where(KpiReport.startup_id == startup_id,
+                                                    KpiReport.period_start == start)
+                            .options(selectinload(KpiReport.funding)))
+
+
 def save_report(dbsession: Session, startup: Startup, period: ReportingPeriod, values: ReportValues,
                 user: User, now: datetime.datetime) -> KpiReport:
     """Store the startup's report of the period: a new one, or the founders' correction of the
     one they sent (its funding rows replaced by the form's). `submitted_at` is the latest save."""
-    mine = select(KpiReport).where(KpiReport.startup_id == startup.id, KpiReport.period_start == period.start)
-    report = dbsession.scalar(mine)
+    report = report_of(dbsession, startup.id, period.start)
     if report is None:
         try:
             with dbsession.begin_nested():
@@ -281,7 +293,7 @@ def save_report(dbsession: Session, startup: Startup, period: ReportingPeriod, v
                 dbsession.add(report)
         except IntegrityError:
             # A teammate's report of the period was stored meanwhile: this save corrects it.
-            report = dbsession.scalar(mine)
+            report = report_of(dbsession, startup.id, period.start)
     # Two corrections at once (teammates, two tabs): the second waits for the first and then
     # replaces the funding the first stored, rather than the rows it read before (which would
     # leave both saves' funding).
@@ -338,16 +350,19 @@ def send_reminders(request: Request, now: datetime.datetime) -> int:
     dbsession = request.dbsession
     startups = list(dbsession.scalars(
         select(Startup).where(Startup.status.in_(REMINDED_STATUSES), Startup.cohort_id.is_not(None))
-        .options(selectinload(Startup.cohort), selectinload(Startup.status_changes),
-                 selectinload(Startup.founders)).order_by(Startup.id)))
-    reported = reports_of(dbsession, [startup.id for startup in startups])
+        .options(selectinload(Startup.cohort), selectinload(Startup.status_changes)).order_by(Startup.id)))
+    # Which periods were reported is all that matters here: not the reports themselves.
+    rows = dbsession.execute(select(KpiReport.startup_id, KpiReport.period_start).where(
+        KpiReport.startup_id.in_([startup.id for startup in startups])))
+    reported = {(startup_id, start) for startup_id, start in rows}
     wanted = [(startup, period, kind) for startup in startups for period in required_periods(startup, today)
-              if (kind := reminder_kind(period, today)) is not None and period.start not in reported[startup.id]]
+              if (kind := reminder_kind(period, today)) is not None and (startup.id, period.start) not in reported]
     already = _reminders_sent(dbsession, [(startup.id, period.start) for startup, period, _kind in wanted])
     sent = 0
     for startup, period, kind in wanted:
         if (startup.id, period.start, kind) in already or not _claim_reminder(dbsession, startup, period, kind, now):
             continue
+        # The founders (and their accounts, joined) are loaded only for a startup reminded.
         sent += _email_founders(request, startup, period, kind)
     return sent
 
@@ -391,9 +406,14 @@ class LateTable:
         return sum(cell == state for _startup, cells in self.rows for cell in cells)
 
 
-def late_table(dbsession: Session, cohort: Cohort, today: datetime.date) -> LateTable:
-    startups = cohort_startups(dbsession, cohort)
-    reports = reports_of(dbsession, [startup.id for startup in startups])
+def late_table(dbsession: Session, cohort: Cohort, today: datetime.date, startups: list[Startup] | None = None,
+               reports: dict[int, dict[datetime.date, KpiReport]] | None = None) -> LateTable:
+    """The cohort's late table; `startups` (cohort_startups) and `reports` (reports_of them) are
+    loaded unless given."""
+    if startups is None:
+        startups = cohort_startups(dbsession, cohort)
+    if reports is None:
+        reports = reports_of(dbsession, [startup.id for startup in startups])
     required = {startup.id: {period.start: period for period in required_periods(startup, today)}
                 for startup in startups}
     periods = sorted({period for schedule_ in required.values() for period in schedule_.values()})
@@ -410,8 +430,8 @@ def late_table(dbsession: Session, cohort: Cohort, today: datetime.date) -> Late
 def cohort_startups(dbsession: Session, cohort: Cohort) -> list[Startup]:
     return list(dbsession.scalars(
         select(Startup).where(Startup.cohort_id == cohort.id)
-        .options(selectinload(Startup.cohort), selectinload(Startup.status_changes),
-                 selectinload(Startup.founders)).order_by(Startup.name, Startup.id)))
+        .options(selectinload(Startup.cohort), selectinload(Startup.status_changes))
+        .order_by(Startup.name, Startup.id)))
 
 
 # --- staff dashboards -------------------------------------------------------------------------
@@ -486,9 +506,21 @@ def quarterly_figures(reports: Iterable[KpiReport]) -> list[QuarterFigures]:
     return list(figures.values())
 
 
-def cohort_dashboard(dbsession: Session, cohort: Cohort) -> CohortDashboard:
-    startups = cohort_startups(dbsession, cohort)
-    reports = reports_of(dbsession, [startup.id for startup in startups])
+def cohort_reports(dbsession: Session, cohort: Cohort) -> list[KpiReport]:
+    """Every report of the cohort's startups, with their funding (for its charts)."""
+    return list(dbsession.scalars(
+        select(KpiReport).join(Startup, Startup.id == KpiReport.startup_id).where(Startup.cohort_id == cohort.id)
+        .options(selectinload(KpiReport.funding)).order_by(KpiReport.period_start)))
+
+
+def cohort_dashboard(dbsession: Session, cohort: Cohort, startups: list[Startup] | None = None,
+                     reports: dict[int, dict[datetime.date, KpiReport]] | None = None) -> CohortDashboard:
+    """The cohort's figures; `startups` (cohort_startups) and `reports` (reports_of them) are
+    loaded unless given."""
+    if startups is None:
+        startups = cohort_startups(dbsession, cohort)
+    if reports is None:
+        reports = reports_of(dbsession, [startup.id for startup in startups])
     latest = []
     for startup in startups:
         mine = list(reports[startup.id].values())

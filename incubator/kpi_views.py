@@ -20,7 +20,7 @@ from events.charts import CHART_OPTIONS, svg_response, whole_number_ticks
 from incubator import kpi_services
 from incubator.forms import local_today
 from incubator.kpi_forms import EMPTY_FUNDING_ROWS, KpiReportForm
-from incubator.kpi_services import PERIOD_STATE_LABELS, PeriodState
+from incubator.kpi_services import PERIOD_STATE_LABELS
 from incubator.models import (
     FUNDING_SOURCE_LABELS,
     REVENUE_BAND_LABELS,
@@ -65,8 +65,7 @@ def kpi_reports(request: Request) -> dict[str, Any]:
     today = local_today(request)
     reports = kpi_services.reports_of(request.dbsession, [startup.id])[startup.id]
     rows = kpi_services.period_rows(startup, reports, today)
-    return {"startup": startup, "rows": rows, "overdue_after": kpi_services.OVERDUE_AFTER.days,
-            "due": sum(row.state != PeriodState.REPORTED for row in rows), **LABELS}
+    return {"startup": startup, "rows": rows, "overdue_after": kpi_services.OVERDUE_AFTER.days, **LABELS}
 
 
 def _requested_start(request: Request) -> datetime.date:
@@ -88,7 +87,7 @@ def kpi_report(request: Request) -> Any:
             raise HTTPBadRequest(request.localizer.translate(_(
                 "This period has not ended yet. Its report can be sent from its last day.")))
         raise HTTPBadRequest(request.localizer.translate(_("Your startup does not report on this period.")))
-    report = kpi_services.reports_of(request.dbsession, [startup.id])[startup.id].get(start)
+    report = kpi_services.report_of(request.dbsession, startup.id, start)
     reported_rows = len(report.funding) if report else 0
     if request.method == "POST":
         form = KpiReportForm(request, funding_rows=reported_rows + EMPTY_FUNDING_ROWS)
@@ -113,8 +112,10 @@ def kpi_report(request: Request) -> Any:
 def cohort_kpis(request: Request) -> dict[str, Any]:
     cohort = object_or_404(request, Cohort, request.matchdict["id"])
     today = local_today(request)
-    late = kpi_services.late_table(request.dbsession, cohort, today)
-    dashboard = kpi_services.cohort_dashboard(request.dbsession, cohort)
+    startups = kpi_services.cohort_startups(request.dbsession, cohort)
+    reports = kpi_services.reports_of(request.dbsession, [startup.id for startup in startups])
+    late = kpi_services.late_table(request.dbsession, cohort, today, startups=startups, reports=reports)
+    dashboard = kpi_services.cohort_dashboard(request.dbsession, cohort, startups=startups, reports=reports)
     return {"cohort": cohort, "late": late, "dashboard": dashboard,
             "quarter_labels": [row.period.label(request.locale_name) for row in dashboard.quarters],
             "period_label": _period_labeller(request), "overdue_after": kpi_services.OVERDUE_AFTER.days,
@@ -154,19 +155,15 @@ def line_or_bar(request: Request, chart: str, labels: Sequence[str], values: Seq
 @view_config(route_name="admin.incubator.cohort_kpi_chart", permission=MANAGE)
 def cohort_kpi_chart(request: Request) -> Response:
     cohort = object_or_404(request, Cohort, request.matchdict["id"])
-    quarters = kpi_services.cohort_dashboard(request.dbsession, cohort).quarters
+    quarters = kpi_services.quarterly_figures(kpi_services.cohort_reports(request.dbsession, cohort))
     chart = request.matchdict["chart"]
     return svg_response(line_or_bar(request, chart, [row.period.label(request.locale_name) for row in quarters],
                                     [getattr(row, chart) for row in quarters]))
 
 
-def period_of(report: KpiReport) -> kpi_services.ReportingPeriod:
-    return kpi_services.ReportingPeriod(report.period_start, report.period)
-
-
 def _period_labeller(request: Request) -> Callable[[KpiReport], str]:
     """For templates: a report's period, named in the page's language."""
-    return lambda report: period_of(report).label(request.locale_name)
+    return lambda report: kpi_services.period_of(report).label(request.locale_name)
 
 
 def report_figure(report: KpiReport, chart: str) -> int:
@@ -180,7 +177,7 @@ def report_figure(report: KpiReport, chart: str) -> int:
 @view_config(route_name="admin.incubator.startup_kpi_chart", permission=MANAGE)
 def startup_kpi_chart(request: Request) -> Response:
     startup = object_or_404(request, Startup, request.matchdict["id"])
-    reports = kpi_services.startup_dashboard(request.dbsession, startup).reports
+    reports = list(kpi_services.reports_of(request.dbsession, [startup.id])[startup.id].values())
     chart = request.matchdict["chart"]
-    labels = [period_of(report).label(request.locale_name) for report in reports]
+    labels = [kpi_services.period_of(report).label(request.locale_name) for report in reports]
     return svg_response(line_or_bar(request, chart, labels, [report_figure(report, chart) for report in reports]))

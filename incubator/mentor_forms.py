@@ -35,6 +35,7 @@ from incubator.mentor_services import (
     MINUTES_MIN,
     SLOT_MAX_MINUTES,
     SLOT_MIN_MINUTES,
+    profile_languages,
 )
 from incubator.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -85,7 +86,7 @@ class MentorProfileForm(Form):
         self.headline.data = profile.headline
         self.bio.data = profile.bio
         self.expertise.data = ", ".join(row.tag for row in profile.expertise)
-        self.languages.data = [code for code in profile.languages.split(",") if code in LANGUAGE_LABELS]
+        self.languages.data = profile_languages(profile)
         self.availability.data = profile.availability
         self.in_directory.data = profile.in_directory
 

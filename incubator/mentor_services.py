@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as CalendarEvent
+from icalendar import vCalAddress, vText
 from pyramid.request import Request
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from dimoskopio.accounts.models import Role, User
 from dimoskopio.accounts.services import find_user_by_email
@@ -27,7 +27,7 @@ from dimoskopio.db import fold_text, folded, lock_row, utcnow
 from dimoskopio.i18n import LANGUAGE_LABELS, _, centre_name, localizer_for
 from dimoskopio.mail.services import send_email
 from dimoskopio.rules import Refused
-from events.calendar import PRODID, add_timezone, serialize
+from events.calendar import add_timezone, calendar_of, serialize
 from events.services import unique_slug
 from incubator.models import (
     SESSION_MODE_LABELS,
@@ -43,7 +43,6 @@ from incubator.models import (
 )
 from incubator.services import tag_key
 
-# The languages mentors may mentor in (codes stored comma-separated on the profile).
 # Accounts of these roles are made mentors. Staff and admins are not (they would lose their work,
 # and a mentor's screens are a mentor's), nor founders (a founder account is not also a mentor's).
 PROMOTED_TO_MENTOR = (Role.MEMBER,)
@@ -234,13 +233,21 @@ def mentor_assignments(dbsession: Session, mentor: MentorProfile) -> list[Mentor
 def startup_assignments(dbsession: Session, startup: Startup) -> list[MentorAssignment]:
     return list(dbsession.scalars(
         select(MentorAssignment).join(MentorAssignment.mentor).join(MentorProfile.user)
-        .where(MentorAssignment.startup_id == startup.id).order_by(User.name)))
+        .where(MentorAssignment.startup_id == startup.id)
+        .options(contains_eager(MentorAssignment.mentor).contains_eager(MentorProfile.user))
+        .order_by(User.name)))
 
 
 @dataclass(frozen=True)
 class CohortMentor:
     mentor: MentorProfile
     startups: list[Startup]
+
+
+def unassigned_startups(dbsession: Session, mentor: MentorProfile) -> list[Startup]:
+    """The startups the mentor is not assigned to yet, by name."""
+    assigned = select(MentorAssignment.startup_id).where(MentorAssignment.mentor_id == mentor.id)
+    return list(dbsession.scalars(select(Startup).where(Startup.id.not_in(assigned)).order_by(Startup.name)))
 
 
 def cohort_mentors(dbsession: Session, cohort: Cohort) -> list[CohortMentor]:
@@ -372,16 +379,22 @@ def withdraw_slot(request: Request, slot: OfficeHourSlot, now: datetime.datetime
 # --- bookings ---------------------------------------------------------------------------------
 
 
-def bookable_slots(dbsession: Session, startup: Startup, now: datetime.datetime) -> list[OfficeHourSlot]:
-    """The open slots (future, not withdrawn, not booked) of the mentors assigned to the startup, soonest first."""
+def _open_slots(now: datetime.datetime) -> Select[Any]:
+    """The open slots: future, not withdrawn, not booked; soonest first."""
     booked = select(MentorSession.slot_id).where(MentorSession.status == MentorSessionStatus.BOOKED)
+    return (select(OfficeHourSlot)
+            .where(OfficeHourSlot.starts_at > now, OfficeHourSlot.withdrawn_at.is_(None),
+                   OfficeHourSlot.id.not_in(booked))
+            .order_by(OfficeHourSlot.starts_at, OfficeHourSlot.id))
+
+
+def bookable_slots(dbsession: Session, startup: Startup, now: datetime.datetime) -> list[OfficeHourSlot]:
+    """The open slots of the mentors assigned to the startup, soonest first."""
     return list(dbsession.scalars(
-        select(OfficeHourSlot)
+        _open_slots(now)
         .join(MentorAssignment, MentorAssignment.mentor_id == OfficeHourSlot.mentor_id)
-        .where(MentorAssignment.startup_id == startup.id, OfficeHourSlot.starts_at > now,
-               OfficeHourSlot.withdrawn_at.is_(None), OfficeHourSlot.id.not_in(booked))
-        .options(selectinload(OfficeHourSlot.mentor))
-        .order_by(OfficeHourSlot.starts_at, OfficeHourSlot.id)))
+        .where(MentorAssignment.startup_id == startup.id)
+        .options(selectinload(OfficeHourSlot.mentor))))
 
 
 def startup_slot(dbsession: Session, startup: Startup, slot_id: int) -> OfficeHourSlot | None:
@@ -461,11 +474,7 @@ def reschedule_choices(dbsession: Session, session: MentorSession, now: datetime
     mentor is no longer assigned to the startup)."""
     if assignment_of(dbsession, session.slot.mentor_id, session.startup_id) is None:
         return []
-    booked = select(MentorSession.slot_id).where(MentorSession.status == MentorSessionStatus.BOOKED)
-    return list(dbsession.scalars(select(OfficeHourSlot).where(
-        OfficeHourSlot.mentor_id == session.slot.mentor_id, OfficeHourSlot.starts_at > now,
-        OfficeHourSlot.withdrawn_at.is_(None), OfficeHourSlot.id.not_in(booked))
-        .order_by(OfficeHourSlot.starts_at, OfficeHourSlot.id)))
+    return list(dbsession.scalars(_open_slots(now).where(OfficeHourSlot.mentor_id == session.slot.mentor_id)))
 
 
 def reschedule(request: Request, session: MentorSession, slot_id: int, now: datetime.datetime) -> None:
@@ -499,10 +508,16 @@ def reschedule(request: Request, session: MentorSession, slot_id: int, now: date
     notify(request, session, "session-rescheduled")
 
 
+def _sessions_with_slot() -> Select[Any]:
+    """Sessions joined to their slot, which the one join fills (no second join of the slot, which
+    is loaded joined otherwise), so queries may filter and sort on `OfficeHourSlot`."""
+    return select(MentorSession).join(MentorSession.slot).options(contains_eager(MentorSession.slot))
+
+
 def startup_sessions(dbsession: Session, startup: Startup, mentor: MentorProfile | None = None) -> list[MentorSession]:
     """The startup's sessions (with one mentor, if given), the latest first; cancelled ones too."""
-    query = (select(MentorSession).join(MentorSession.slot).where(MentorSession.startup_id == startup.id)
-             .options(selectinload(MentorSession.slot).selectinload(OfficeHourSlot.mentor)))
+    query = (_sessions_with_slot().where(MentorSession.startup_id == startup.id)
+             .options(contains_eager(MentorSession.slot).selectinload(OfficeHourSlot.mentor)))
     if mentor is not None:
         query = query.where(OfficeHourSlot.mentor_id == mentor.id)
     return list(dbsession.scalars(query.order_by(OfficeHourSlot.starts_at.desc(), MentorSession.id.desc())))
@@ -511,7 +526,7 @@ def startup_sessions(dbsession: Session, startup: Startup, mentor: MentorProfile
 def mentor_sessions(dbsession: Session, mentor: MentorProfile) -> list[MentorSession]:
     """The mentor's sessions, the latest first; cancelled ones too."""
     return list(dbsession.scalars(
-        select(MentorSession).join(MentorSession.slot).where(OfficeHourSlot.mentor_id == mentor.id)
+        _sessions_with_slot().where(OfficeHourSlot.mentor_id == mentor.id)
         .options(selectinload(MentorSession.startup))
         .order_by(OfficeHourSlot.starts_at.desc(), MentorSession.id.desc())))
 
@@ -540,7 +555,7 @@ def founder_session(dbsession: Session, startup: Startup, session_id: int) -> Me
 
 
 def mentors_session(dbsession: Session, mentor: MentorProfile, session_id: int) -> MentorSession | None:
-    return dbsession.scalar(select(MentorSession).join(MentorSession.slot).where(
+    return dbsession.scalar(_sessions_with_slot().where(
         MentorSession.id == session_id, OfficeHourSlot.mentor_id == mentor.id))
 
 
@@ -633,15 +648,15 @@ def session_vevent(request: Request, session: MentorSession, locale_name: str,
     return component
 
 
+def session_method(session: MentorSession) -> str:
+    """The invitation's iTIP method (RFC 5546): a REQUEST while booked, a CANCEL once cancelled."""
+    return "CANCEL" if session.status == MentorSessionStatus.CANCELLED else "REQUEST"
+
+
 def invitation(request: Request, session: MentorSession, locale_name: str) -> bytes:
-    """The session as an email attachment: a REQUEST while booked, a CANCEL once cancelled (RFC 5546)."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "CANCEL" if session.status == MentorSessionStatus.CANCELLED else "REQUEST")
-    calendar.add_component(session_vevent(request, session, locale_name, utcnow()))
-    return serialize(calendar)
+    """The session as an email attachment, with its `session_method`."""
+    return serialize(calendar_of(session_method(session),
+                                 [session_vevent(request, session, locale_name, utcnow())]))
 
 
 def notify(request: Request, session: MentorSession, template: str, include_mentor: bool = True) -> None:
@@ -652,7 +667,7 @@ def notify(request: Request, session: MentorSession, template: str, include_ment
                   for founder in session.startup.founders]
     if include_mentor:
         recipients.insert(0, (mentor, request.public_url("mentoring.session", id=session.id)))
-    method = "CANCEL" if session.status == MentorSessionStatus.CANCELLED else "REQUEST"
+    method = session_method(session)
     for user, link in recipients:
         send_email(
             request, template, user.email,
@@ -670,7 +685,7 @@ def notify(request: Request, session: MentorSession, template: str, include_ment
 
 def feed_sessions(dbsession: Session, mentor: MentorProfile, now: datetime.datetime) -> list[MentorSession]:
     return list(dbsession.scalars(
-        select(MentorSession).join(MentorSession.slot)
+        _sessions_with_slot()
         .where(OfficeHourSlot.mentor_id == mentor.id, OfficeHourSlot.starts_at >= now - FEED_HISTORY)
         .options(selectinload(MentorSession.startup).selectinload(Startup.founders).selectinload(StartupFounder.user))
         .order_by(OfficeHourSlot.starts_at, MentorSession.id)))

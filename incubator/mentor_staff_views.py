@@ -7,7 +7,6 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from dimoskopio.i18n import LANGUAGE_LABELS, _
@@ -17,7 +16,6 @@ from incubator import mentor_services as mentoring
 from incubator import services
 from incubator.mentor_forms import AssignStartupForm, MentorProfileForm, NewMentorForm
 from incubator.models import (
-    SESSION_MODE_LABELS,
     STARTUP_STATUS_LABELS,
     MentorAssignment,
     MentorProfile,
@@ -64,10 +62,8 @@ def mentors(request: Request) -> Any:
 
 
 def _startup_choices(request: Request, mentor: MentorProfile) -> list[SelectChoice]:
-    """The startups the mentor is not assigned to yet, by name."""
-    assigned = select(MentorAssignment.startup_id).where(MentorAssignment.mentor_id == mentor.id)
-    startups = request.dbsession.scalars(select(Startup).where(Startup.id.not_in(assigned)).order_by(Startup.name))
-    return [SelectChoice(startup.id, startup.name) for startup in startups]
+    return [SelectChoice(startup.id, startup.name)
+            for startup in mentoring.unassigned_startups(request.dbsession, mentor)]
 
 
 def _mentor_page(request: Request, mentor: MentorProfile, form: MentorProfileForm,
@@ -79,8 +75,7 @@ def _mentor_page(request: Request, mentor: MentorProfile, form: MentorProfileFor
     return {"mentor": mentor, "form": form, "assign_form": assign_form,
             "assignments": mentoring.mentor_assignments(request.dbsession, mentor),
             "sessions": sessions, "minutes": mentoring.logged_minutes(sessions),
-            "suggested_tags": services.SUGGESTED_TAGS, "status_labels": STARTUP_STATUS_LABELS,
-            "mode_labels": SESSION_MODE_LABELS}
+            "suggested_tags": services.SUGGESTED_TAGS, "status_labels": STARTUP_STATUS_LABELS}
 
 
 @view_config(route_name="admin.incubator.mentor", renderer="admin/incubator/mentors/detail.jinja2", permission=MANAGE)
@@ -149,8 +144,7 @@ def startup_mentors(request: Request) -> Any:
             "others": [match for match in matches if not match.shared_tags],
             "founder_languages": sorted(mentoring.founders_languages(startup)),
             "languages": LANGUAGE_LABELS,
-            "sessions": sessions, "minutes": mentoring.logged_minutes(sessions),
-            "mode_labels": SESSION_MODE_LABELS}
+            "sessions": sessions, "minutes": mentoring.logged_minutes(sessions)}
 
 
 @view_config(route_name="admin.incubator.assignment_remove", request_method="POST", permission=MANAGE)

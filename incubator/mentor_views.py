@@ -4,7 +4,6 @@ hours, assigned startups, sessions, calendar feed), and founders' booking of off
 Other people's objects answer 404 alike, whether they exist or not: a mentor sees only the
 startups assigned to them, a founder only their startups' sessions and their mentors' slots."""
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +20,8 @@ from dimoskopio.i18n import LANGUAGE_LABELS, _, format_datetime
 from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
 from dimoskopio.web import page_or_last, reachable_or_404, requested_page
-from events.feed_views import FEED_MAX_AGE, feed_response
-from events.feeds import BuiltFeed, webcal
+from events.feed_views import private_feed_response
+from events.feeds import webcal
 from incubator import mentor_services as mentoring
 from incubator import services
 from incubator.mentor_forms import BookingForm, CancelForm, MentorProfileForm, NotesForm, RescheduleForm, SlotForm
@@ -35,10 +34,7 @@ from incubator.models import (
     MentorSessionStatus,
     Startup,
 )
-from incubator.views import own_startup_or_404
-
-DIRECTORY_PER_PAGE = 24
-SEARCH_MAX_LENGTH = 200
+from incubator.views import DIRECTORY_PER_PAGE, SEARCH_MAX_LENGTH, own_startup_or_404
 
 # What each refusal of the rules tells the person who met it.
 REFUSALS = {
@@ -113,9 +109,8 @@ def feed(request: Request) -> Response:
         raise HTTPNotFound()
     wanted = request.GET.get("lang")
     locale_name = wanted if wanted in LANGUAGE_LABELS else mentor.user.locale
-    body = mentoring.build_feed(request, mentor, locale_name, utcnow())
-    built = BuiltFeed(hashlib.sha256(body).hexdigest()[:32], None, lambda: body)
-    return feed_response(request, built, "office-hours.ics", f"private, max-age={FEED_MAX_AGE}")
+    return private_feed_response(request, mentoring.build_feed(request, mentor, locale_name, utcnow()),
+                                 "office-hours.ics")
 
 
 # --- the mentor's own screens -----------------------------------------------------------------
@@ -168,14 +163,14 @@ def edit_own_profile(request: Request) -> Any:
     if request.method != "POST":
         if profile is not None:
             form.fill(profile)
-        return {"form": form, "profile": profile, "suggested_tags": services.SUGGESTED_TAGS}
+        return {"form": form, "suggested_tags": services.SUGGESTED_TAGS}
     if form.validate():
         profile = profile or mentoring.new_profile(request.dbsession, request.user)
         mentoring.save_profile(request.dbsession, profile, form.values())
         request.flash_message(_("Saved."))
         return HTTPSeeOther(request.route_path("mentoring.profile"))
     request.response.status = 400
-    return {"form": form, "profile": profile, "suggested_tags": services.SUGGESTED_TAGS}
+    return {"form": form, "suggested_tags": services.SUGGESTED_TAGS}
 
 
 @view_config(route_name="mentoring.feed_reset", request_method="POST", permission=Permission.MENTORING)
@@ -186,7 +181,7 @@ def reset_feed(request: Request) -> Response:
 
 
 def _slots_page(request: Request, profile: MentorProfile, form: SlotForm) -> dict[str, Any]:
-    return {"profile": profile, "form": form, "mode_labels": SESSION_MODE_LABELS,
+    return {"form": form, "mode_labels": SESSION_MODE_LABELS,
             "slots": mentoring.mentor_slots(request.dbsession, profile, utcnow())}
 
 
@@ -352,9 +347,14 @@ def _founder_session_page(request: Request, startup: Startup, session: MentorSes
     now = utcnow()
     changeable = session.status == MentorSessionStatus.BOOKED and session.slot.starts_at > now
     reschedule_form = reschedule_form or RescheduleForm(request)
-    _reschedule_choices(request, session, reschedule_form)
+    cancel_form = cancel_form or CancelForm(request)
+    # The page shows the times to move to only while the session may change, or to show what failed.
+    if changeable or reschedule_form.errors or cancel_form.errors:
+        _reschedule_choices(request, session, reschedule_form)
+    else:
+        reschedule_form.slot_id.choices = []
     return {"startup": startup, "session": session, "changeable": changeable,
-            "cancel_form": cancel_form or CancelForm(request), "reschedule_form": reschedule_form,
+            "cancel_form": cancel_form, "reschedule_form": reschedule_form,
             "notes": render_markdown(session.notes) if session.notes else None,
             "mode_labels": SESSION_MODE_LABELS}
 

@@ -108,7 +108,7 @@ def progress_step(request: Request) -> Any:
     startup = object_or_404(request, Startup, request.matchdict["startup_id"])
     if startup.cohort_id != cohort.id:
         raise HTTPNotFound()
-    reached = services.reached_milestones(request.dbsession, cohort).get((startup.id, milestone.id))
+    reached = services.reached_milestone(request.dbsession, startup, milestone)
     form = ReachedForm(request, obj=reached)
     if request.method != "POST" and reached is None:
         form.completed_on.data = min(local_today(request), max(milestone.due_on, cohort.starts_on))

@@ -13,7 +13,7 @@ from dimoskopio.security import Permission
 from dimoskopio.web import reachable_or_404
 from incubator import call_services
 from incubator.call_forms import ConflictForm, ReviewForm, comment_field, review_form, review_values, score_field
-from incubator.models import REVIEW_STATUS_LABELS, QuestionKind, Review, ReviewStatus
+from incubator.models import REVIEW_STATUS_LABELS, Review, ReviewStatus
 
 REVIEW = Permission.REVIEW
 REVIEW_REFUSALS = {
@@ -49,17 +49,17 @@ def _review_page(request: Request, review: Review, form: ReviewForm | None = Non
     application = review.application
     visible = call_services.may_see_application(review)
     criteria = list(application.call.criteria)
+    editable = review.status is ReviewStatus.ASSIGNED
+    # The template shows the forms only to a reviewer who sees the application and may still edit.
+    with_forms = visible and editable
     return {
         "review": review,
         "application": application if visible else None,
         "call": application.call,
-        "startup_name": call_services.applicant_startup_name(application) if visible else "",
-        "answers": call_services.answers_by_question(application) if visible else {},
-        "files": call_services.files_by_question(application) if visible else {},
-        "kinds": QuestionKind,
-        "editable": review.status is ReviewStatus.ASSIGNED,
-        "form": form or (_stored_review_form(request, review) if visible else None),
-        "conflict_form": conflict_form or ConflictForm(request),
+        **(call_services.answers_view(application) if visible else {"startup_name": ""}),
+        "editable": editable,
+        "form": form or (_stored_review_form(request, review) if with_forms else None),
+        "conflict_form": conflict_form or (ConflictForm(request) if with_forms else None),
         "criteria": criteria,
         "own_scores": {score.criterion_id: score for score in review.scores},
         "others": [(other, {score.criterion_id: score for score in other.scores},

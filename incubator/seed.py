@@ -33,6 +33,7 @@ from dimoskopio.db import utcnow
 from dimoskopio.seed import SeedContext
 from events.services import slugify
 from incubator import graduation_services
+from incubator.kpi_services import LEFT_STATUSES
 from incubator.models import (
     SLUG_MAX_LENGTH,
     Cohort,
@@ -159,7 +160,7 @@ def _plan(ctx: SeedContext, cohort: Cohort, startups: list[Startup]) -> None:
         ctx.dbsession.flush()
         for startup in startups:
             left_on = next((change.changed_on for change in startup.status_changes
-                            if change.status in (StartupStatus.WITHDRAWN, StartupStatus.CLOSED)), None)
+                            if change.status in LEFT_STATUSES), None)
             if due_on > ctx.today or (left_on and due_on > left_on) or ctx.rng.random() > REACHED_SHARE:
                 continue
             late = datetime.timedelta(days=ctx.rng.randint(1, 20)) if ctx.rng.random() < LATE_SHARE else None

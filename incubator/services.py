@@ -13,7 +13,7 @@ from dimoskopio.db import fold_text, folded, utcnow
 from dimoskopio.i18n import _
 from dimoskopio.rules import Refused
 from dimoskopio.web import page_or_last
-from events.services import unique_slug
+from events.services import slug_taken, unique_slug
 from incubator.models import (
     Cohort,
     MentorAssignment,
@@ -157,13 +157,18 @@ def reached_milestones(dbsession: Session, cohort: Cohort) -> dict[tuple[int, in
     return {(row.startup_id, row.milestone_id): row for row in rows}
 
 
+def reached_milestone(dbsession: Session, startup: Startup, milestone: Milestone) -> StartupMilestone | None:
+    """When the startup reached the milestone, or None if it has not."""
+    return dbsession.scalar(select(StartupMilestone).where(
+        StartupMilestone.startup_id == startup.id, StartupMilestone.milestone_id == milestone.id))
+
+
 def mark_reached(dbsession: Session, startup: Startup, milestone: Milestone, on: datetime.date, note: str,
                  user: User | None) -> StartupMilestone:
     """Record (or correct) the day the startup reached the milestone of its cohort."""
     if startup.cohort_id != milestone.cohort_id:
         raise LookupError("the milestone is not of the startup's cohort")
-    reached = dbsession.scalar(select(StartupMilestone).where(
-        StartupMilestone.startup_id == startup.id, StartupMilestone.milestone_id == milestone.id))
+    reached = reached_milestone(dbsession, startup, milestone)
     if reached is None:
         reached = StartupMilestone(startup_id=startup.id, milestone_id=milestone.id)
         dbsession.add(reached)
@@ -270,10 +275,7 @@ def paged_startups(dbsession: Session, query: Select[Any], page: int, per_page: 
 
 def startup_slug_refusal(dbsession: Session, startup: Startup | None, slug: str) -> str | None:
     """Why a startup may not take this web address: another startup has it ("taken"); None when it may."""
-    query = select(Startup.id).where(Startup.slug == slug)
-    if startup is not None:
-        query = query.where(Startup.id != startup.id)
-    return "taken" if dbsession.scalar(query) is not None else None
+    return "taken" if slug_taken(dbsession, Startup, slug, startup.id if startup is not None else None) else None
 
 
 def status_date_refusal(startup: Startup | None, status: StartupStatus, since: datetime.date) -> str | None:

@@ -7,13 +7,20 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
 from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404, requested_page, row_id
 from incubator import services
-from incubator.forms import NO_COHORT_CHOICE, CohortForm, FounderForm, MilestoneForm, StartupForm, local_today
+from incubator.forms import (
+    NO_COHORT_CHOICE,
+    CohortForm,
+    FounderForm,
+    MilestoneForm,
+    StartupForm,
+    cohort_choices,
+    local_today,
+)
 from incubator.graduation_services import current_certificate
 from incubator.mentor_services import cohort_mentors, startup_mentoring
 from incubator.models import (
@@ -53,12 +60,20 @@ def cohorts(request: Request) -> dict[str, Any]:
     return {"cohorts": services.cohorts_with_counts(request.dbsession), "kpi_period_labels": KPI_PERIOD_LABELS}
 
 
+def _stored_cohort_form(request: Request, cohort: Cohort | None) -> CohortForm:
+    """The cohort's form showing what is stored, not what a request sent (the milestone form,
+    posted to add a milestone, has fields of the same names)."""
+    form = CohortForm(request)
+    form.process(None, obj=cohort)
+    return form
+
+
 def cohort_page(request: Request, cohort: Cohort | None, form: CohortForm | None = None,
                 milestone_form: MilestoneForm | None = None) -> dict[str, Any]:
     """The cohort page: its form, its startups, and its plan of milestones."""
     return {
         "cohort": cohort,
-        "form": form or CohortForm(request, obj=cohort),
+        "form": form or _stored_cohort_form(request, cohort),
         "milestone_form": milestone_form or MilestoneForm(request),
         "status_labels": STARTUP_STATUS_LABELS,
         "cohort_mentors": cohort_mentors(request.dbsession, cohort) if cohort else [],
@@ -69,10 +84,9 @@ def cohort_page(request: Request, cohort: Cohort | None, form: CohortForm | None
 def cohort(request: Request) -> Any:
     raw_id = request.matchdict["id"]
     found = None if raw_id == "new" else object_or_404(request, Cohort, raw_id)
-    form = CohortForm(request, obj=found)
-    context = cohort_page(request, found, form=form)
     if request.method != "POST":
-        return context
+        return cohort_page(request, found)
+    form = CohortForm(request, obj=found)
     if form.validate():
         refusal = services.cohort_name_refusal(request.dbsession, found, form.name.data)
         if refusal is None:
@@ -81,7 +95,7 @@ def cohort(request: Request) -> Any:
             return HTTPSeeOther(request.route_path("admin.incubator.cohort", id=saved.id))
         form.add_error("name", COHORT_NAME_REFUSALS[refusal])
     request.response.status = 400
-    return context
+    return cohort_page(request, found, form=form)
 
 
 # --- startups ---------------------------------------------------------------------------------
@@ -119,13 +133,9 @@ def startups(request: Request) -> dict[str, Any]:
     }
 
 
-def _cohort_choices(request: Request) -> list[SelectChoice]:
-    return [SelectChoice(row.id, row.name) for row in services.all_cohorts(request.dbsession)]
-
-
 def _stored_startup_form(request: Request, startup: Startup) -> StartupForm:
     """The startup's form showing what is stored (not what a request sent)."""
-    form = StartupForm(request, _cohort_choices(request))
+    form = StartupForm(request, cohort_choices(request))
     form.process(None, obj=startup)
     form.cohort_id.data = startup.cohort_id or NO_COHORT_CHOICE
     form.show_needs(startup)
@@ -146,9 +156,9 @@ def startup(request: Request) -> Any:
     raw_id = request.matchdict["id"]
     found = None if raw_id == "new" else object_or_404(request, Startup, raw_id)
     if request.method != "POST":
-        form = _stored_startup_form(request, found) if found else StartupForm(request, _cohort_choices(request))
+        form = _stored_startup_form(request, found) if found else StartupForm(request, cohort_choices(request))
         return _startup_page(request, found, form)
-    form = StartupForm(request, _cohort_choices(request))
+    form = StartupForm(request, cohort_choices(request))
     if form.validate():
         today = local_today(request)
         values = form.values()

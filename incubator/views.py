@@ -13,7 +13,7 @@ from dimoskopio.markdown import render_markdown
 from dimoskopio.security import Permission
 from dimoskopio.web import reachable_or_404, requested_page
 from incubator import services
-from incubator.call_services import CallState, call_state, public_calls
+from incubator.call_services import CallState, listed_calls
 from incubator.forms import StartupProfileForm, local_today
 from incubator.graduation_services import current_certificate
 from incubator.models import (
@@ -31,9 +31,7 @@ SEARCH_MAX_LENGTH = 200
 @view_config(route_name="incubator.index", renderer="incubator/index.jinja2")
 def index(request: Request) -> dict[str, Any]:
     """The incubator's front page: its calls open now or soon, and the ways in."""
-    now = utcnow()
-    return {"calls": [(call, call_state(call, now)) for call in public_calls(request.dbsession, now)],
-            "states": CallState}
+    return {"calls": listed_calls(request.dbsession, utcnow()), "states": CallState}
 
 
 # --- the public directory ---------------------------------------------------------------------

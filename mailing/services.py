@@ -25,6 +25,7 @@ from dimoskopio.db import fold_text, folded, page_of
 from dimoskopio.forms import FORBIDDEN_CHARACTERS
 from dimoskopio.mail import send_email
 from dimoskopio.signing import read_row_token, row_signature, row_token, signatures_match
+from events.services import slug_taken
 from mailing.models import (
     ConsentAction,
     ConsentRecord,
@@ -65,10 +66,7 @@ def topic_slug_refusal(dbsession: Session, topic: MailingTopic | None, slug: str
     application finds by its name ("fixed": the events list, the weekly digest); None when it may."""
     if topic is not None and topic.slug in FIXED_TOPICS and slug != topic.slug:
         return "fixed"
-    query = select(MailingTopic.id).where(MailingTopic.slug == slug)
-    if topic is not None:
-        query = query.where(MailingTopic.id != topic.id)
-    return "taken" if dbsession.scalar(query) is not None else None
+    return "taken" if slug_taken(dbsession, MailingTopic, slug, topic.id if topic is not None else None) else None
 
 
 def save_topic(dbsession: Session, topic: MailingTopic, values: dict[str, Any]) -> MailingTopic:

@@ -396,6 +396,19 @@ def test_the_scores_csv_has_a_row_per_submitted_review_and_a_column_per_criterio
                          f"{expected_score((5, 8)):.1f}", "Καλή ομάδα."]]
 
 
+def test_the_scores_csv_writes_a_negative_score_as_a_number(testapp, dbsession, staff, user_factory):
+    call = make_call(dbsession, criteria=({"name": "Ρίσκο", "weight": 1, "min_score": -5, "max_score": 5},))
+    application = make_application(dbsession, call, user_factory(email="a@example.gr"), startup_name="Ομάδα")
+    make_review(dbsession, application, user_factory(email="r@example.gr", role=Role.MENTOR),
+                scores=(-3,), status=ReviewStatus.SUBMITTED)
+
+    response = testapp.get(f"/admin/incubator/calls/{call.id}/scores.csv")
+
+    rows = list(csv.reader(io.StringIO(response.body.decode("utf-8-sig"))))
+    assert rows[1][5] == "-3"
+    assert rows[1][6] == "20.0"
+
+
 # --- decisions --------------------------------------------------------------------------------
 
 

@@ -75,6 +75,19 @@ def test_a_milestone_outside_the_cohort_or_without_a_title_is_refused(testapp, d
     assert count(dbsession, Milestone) == 0
 
 
+def test_a_refused_milestone_leaves_the_cohort_form_showing_the_cohort(testapp, dbsession, staff):
+    cohort = make_cohort(dbsession, "Κύκλος τρέχων", description="Ο κύκλος του χειμώνα.",
+                         starts_on=TODAY - datetime.timedelta(days=60), ends_on=TODAY + datetime.timedelta(days=120))
+    page = testapp.get(f"/admin/incubator/cohorts/{cohort.id}")
+    assert len(page.html.select("#description")) == 1
+    response = fill(page.forms["milestone-form"], title="Demo day", description="Μπροστά σε επενδυτές.",
+                    due_on=(TODAY + datetime.timedelta(days=400)).isoformat()).submit(status=400)
+
+    assert response.forms["cohort-form"]["description"].value == "Ο κύκλος του χειμώνα."
+    assert response.forms["milestone-form"]["description"].value == "Μπροστά σε επενδυτές."
+    assert len(response.html.select("#description")) == 1
+
+
 def test_a_milestone_of_another_cohort_is_not_found_under_this_one(testapp, dbsession, cohort, staff):
     other = make_cohort(dbsession, "Άλλος κύκλος")
     milestone = add_milestone(dbsession, cohort, "Pitch", 10)
