@@ -24,7 +24,9 @@ INSTALL_REQUIRES = [
     "setuptools>=68,<81",
     "sqlalchemy>=2.0.25,<2.2",
     "transaction>=4.0",
-    # Certificates: laid out by WeasyPrint (PDF/A), cut into one file per person with pypdf.
+    # Certificates: laid out by WeasyPrint (PDF/A); people's lines set in fonts cut by fontTools;
+    # the event's page read back with pypdf.
+    "fonttools>=4.40",
     "pillow>=10",
     "pypdf>=5,<8",
     "weasyprint>=66,<71",

@@ -1,10 +1,10 @@
 """Certificate PDFs: sandboxed Jinja2 templates laid out by WeasyPrint as archival PDF/A.
 
-WeasyPrint spends most of a lone certificate's time loading and subsetting fonts, and most of a
-batch's time laying out text. So a batch lays out the event's text once, and the names, QR
-codes and numbers of all its people as one document (fonts loaded once, one stylesheet, one font
-subset); that document is then cut into one single-page PDF/A per person, with the event's text
-drawn beneath, each file with its own metadata.
+WeasyPrint spends most of a lone certificate's time loading and subsetting fonts, and several
+milliseconds on every box of text it lays out. So the event's text (everything but the person)
+is laid out once per event and language; each person's few lines (name, number, verification
+address) are set by events.pdf_text in the same fonts and drawn over it with their QR code, and
+events.pdf_files writes each person's single-page PDF/A around the shared objects.
 """
 
 import base64
@@ -15,22 +15,24 @@ import io
 import mimetypes
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
-import segno
 from jinja2 import FileSystemLoader, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, StreamObject
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from dimoskopio.i18n import TRANSLATION_DOMAIN, localizer_for
+from events import qr
+from events.pdf_files import OwnPage, PageFiles
+from events.pdf_text import TextBox, Typeface, drawn, wrapped
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "dimoskopio" / "static"
@@ -43,9 +45,6 @@ PDF_VARIANT = "pdf/a-2u"
 # Pages laid out as one document: large enough to pay the fixed costs rarely, small enough to
 # keep the worker's memory and each batch's transaction modest.
 BATCH_SIZE = 100
-# A fixed QR mask pattern: choosing the best of the eight for every code costs more than the rest
-# of a certificate's page, and any of them reads as well at this size.
-QR_MASK = 4
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,8 @@ def _environment() -> SandboxedEnvironment:
 
 # Event layers kept by a renderer (an event's two languages, and a few events issued in turn).
 BACKGROUNDS_KEPT = 8
-# Names this long get smaller type, so that every name fits its box in at most two lines.
+# Names this long get smaller type in the full layout, so that every name fits its box in at
+# most two lines (the drawn names are measured instead: Renderer._name_lines).
 NAME_SIZES = ((36, "large"), (64, "medium"))
 
 
@@ -144,48 +144,129 @@ def pdf_layout(stylesheet: Path, name: str) -> PdfLayout:
     return layouts[stylesheet]
 
 
+# Where each person's text goes (points from the page's lower left corner): the same boxes as
+# .name, .verify and .number in certificate.css, which lays them out when a name cannot be drawn.
+MM = 72 / 25.4
+PAGE_WIDTH_MM = 297
+PAGE_HEIGHT_MM = 210
+NAME_POINT_SIZES = (24, 19, 15)
+NAME_BOX = TextBox(left=30 * MM, width=237 * MM, top=(PAGE_HEIGHT_MM - 65) * MM, height=24 * MM, size=24,
+                   colour=(0x1B / 255,) * 3, align="center", line_height=1.15)
+VERIFY_BOX = TextBox(left=(PAGE_WIDTH_MM - 22 - 90) * MM, width=90 * MM, bottom=14 * MM, size=8.5,
+                     colour=(0x33 / 255,) * 3, align="right")
+NUMBER_BOX = TextBox(left=22 * MM, width=150 * MM, bottom=8 * MM, size=8.5, colour=(0x33 / 255,) * 3)
+
+
+@dataclass(frozen=True)
+class PersonText:
+    """The lines of a certificate that name its person, as printed."""
+
+    name: str
+    verify_label: str
+    verify_url: str
+    number_line: str
+    title: str
+
+
+@functools.lru_cache(maxsize=1)
+def typefaces() -> tuple[Typeface, Typeface]:
+    """The certificate's bold (names) and regular faces, for text drawn without layout."""
+    return Typeface(STATIC / "fonts" / "DejaVuSans-Bold.ttf"), Typeface(STATIC / "fonts" / "DejaVuSans.ttf")
+
+
 class Renderer:
     """One worker's renderer: the fonts and the stylesheet are loaded once and reused."""
 
     def __init__(self) -> None:
         self.layout = PdfLayout(TEMPLATES / "certificate.css", "certificate")
-        self.backgrounds: dict[str, bytes] = {}
+        self.backgrounds: dict[str, PageFiles] = {}
 
     def html(self, template: str, locale_name: str, **context: Any) -> str:
-        localizer = localizer_for(locale_name)
-
-        def gettext(message: str, mapping: dict[str, Any] | None = None) -> str:
-            return localizer.translate(message, domain=TRANSLATION_DOMAIN, mapping=mapping)
-
+        gettext = _gettext(locale_name)
         return _environment().get_template(template).render(lang=locale_name, _=gettext, gettext=gettext, **context)
-
-    def background(self, html: str) -> bytes:
-        """The event's layer; the batches of one run share it, laid out once."""
-        if html not in self.backgrounds:
-            if len(self.backgrounds) >= BACKGROUNDS_KEPT:
-                self.backgrounds.pop(next(iter(self.backgrounds)))
-            self.backgrounds[html] = self.pdf(html)
-        return self.backgrounds[html]
 
     def pdf(self, html: str) -> bytes:
         return self.layout.pdf(html, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
 
     def certificates(self, pages: list[CertificatePage], signature: str | None) -> list[bytes]:
-        """One PDF/A per person. The pages share an event, a design and a language: the event's
-        text is laid out once, every person's name, QR code and number together in one document,
-        and each of its pages is cut out with the event's text drawn beneath."""
+        """One PDF/A per person; the pages share an event, a design and a language. The event's
+        text is laid out once and each person's lines are drawn over it; a person whose name is
+        in a script that needs the layout engine (Arabic, say) gets a page laid out whole."""
         with _collector_paused():
-            return self._certificates(pages, signature)
+            people = [self.person_text(page) for page in pages]
+            bold, regular = typefaces()
+            drawable = [bold.sets(person.name) and regular.sets(
+                person.verify_label + person.verify_url + person.number_line) for person in people]
+            drawn = iter(self._drawn(pages[0], signature, [person for person, fits in zip(
+                people, drawable, strict=True) if fits]) if any(drawable) else [])
+            return [next(drawn) if fits else self.laid_out(page, person, signature)
+                    for page, person, fits in zip(pages, people, drawable, strict=True)]
 
-    def _certificates(self, pages: list[CertificatePage], signature: str | None) -> list[bytes]:
-        first = pages[0]
-        titles = [f"{page.heading} · {page.recipient_name}" for page in pages]
-        background = self.background(self.html("background.html", first.locale, page=first, signature=signature,
-                                                title=first.heading))
-        people = self.pdf(self.html("people.html", first.locale, title=titles[0], pages=[
-            {**asdict(page), "name_size": name_size(page.recipient_name)} for page in pages
-        ]))
-        return split_pdfa(people, titles, background, [qr_drawing(page.verify_url) for page in pages])
+    def person_text(self, page: CertificatePage) -> PersonText:
+        gettext = _gettext(page.locale)
+        name = unicodedata.normalize("NFC", " ".join(page.recipient_name.split()))
+        return PersonText(
+            name=name,
+            verify_label=gettext("Check this certificate at"),
+            verify_url=page.verify_url,
+            number_line=f"{gettext('Certificate number')} {page.number} · {gettext('Issued on')} {page.issued_on}",
+            title=f"{page.heading} · {name}",
+        )
+
+    def laid_out(self, page: CertificatePage, person: PersonText, signature: str | None) -> bytes:
+        """The whole certificate laid out as one document, the QR code as SVG."""
+        # segno's own SVG of a URL it encoded: markup we made, with nothing of the person's in it.
+        code = Markup(qr.svg(page.verify_url))  # noqa: S704
+        return self.pdf(self.html("certificate.html", page.locale, page=page, signature=signature,
+                                  title=person.title, person=person, name_size=name_size(person.name), qr=code))
+
+    def _background(self, page: CertificatePage, signature: str | None) -> PageFiles:
+        """The event's layer; the batches of one run share it, laid out once."""
+        html = self.html("certificate.html", page.locale, page=page, signature=signature, title=page.heading,
+                         person=None)
+        if html not in self.backgrounds:
+            if len(self.backgrounds) >= BACKGROUNDS_KEPT:
+                self.backgrounds.pop(next(iter(self.backgrounds)))
+            self.backgrounds[html] = PageFiles(self.pdf(html))
+        return self.backgrounds[html]
+
+    def _drawn(self, first: CertificatePage, signature: str | None, people: list[PersonText]) -> list[bytes]:
+        bold, regular = typefaces()
+        names = bold.subset(person.name for person in people)
+        texts = regular.subset(person.verify_label + person.verify_url + person.number_line for person in people)
+        own = []
+        for person, (width, modules) in zip(people, qr.codes([person.verify_url for person in people]), strict=True):
+            size, lines = _name_lines(bold, person.name)
+            verify_lines = [line for text in (person.verify_label, person.verify_url)
+                            for line in wrapped(text, regular, VERIFY_BOX.size, VERIFY_BOX.width)]
+            drawing = b"".join((
+                drawn(names, "Name", replace(NAME_BOX, size=size), lines),
+                drawn(texts, "Text", VERIFY_BOX, verify_lines),
+                drawn(texts, "Text", NUMBER_BOX, [person.number_line]),
+                qr_drawing(width, modules),
+            ))
+            own.append(OwnPage(person.title, drawing))
+        return self._background(first, signature).files({"Name": names, "Text": texts}, own)
+
+
+def _name_lines(face: Typeface, name: str) -> tuple[float, list[str]]:
+    """The largest size that sets the name on one line, else on two, else the smallest size
+    with as many lines as it takes."""
+    for most_lines in (1, 2):
+        for size in NAME_POINT_SIZES:
+            lines = wrapped(name, face, size, NAME_BOX.width)
+            if len(lines) <= most_lines:
+                return size, lines
+    return NAME_POINT_SIZES[-1], wrapped(name, face, NAME_POINT_SIZES[-1], NAME_BOX.width)
+
+
+def _gettext(locale_name: str) -> Any:
+    localizer = localizer_for(locale_name)
+
+    def gettext(message: str, mapping: dict[str, Any] | None = None) -> str:
+        return localizer.translate(message, domain=TRANSLATION_DOMAIN, mapping=mapping)
+
+    return gettext
 
 
 @contextlib.contextmanager
@@ -212,99 +293,34 @@ def renderer() -> Renderer:
     return _renderers.renderer
 
 
-# Where the QR code goes on the page (certificate.css leaves this corner free above the address).
-MM = 72 / 25.4
+# Where the QR code goes on the page (certificate.css's .qr, above the address).
 QR_SIZE_MM = 28
 QR_RIGHT_MM = 22
 QR_BOTTOM_MM = 25
-PAGE_WIDTH_MM = 297
 
 
-def qr_drawing(url: str) -> bytes:
-    """The verification address as a QR code drawn in PDF operators: one filled rectangle per
-    run of dark modules, in points from the page's lower left corner. Vector, so it prints
-    sharp, and nothing for the layout engine to decode or the PDF to embed as an image."""
-    matrix = segno.make(url, error="m", micro=False, mask=QR_MASK).matrix
-    module = QR_SIZE_MM * MM / len(matrix)
+def qr_drawing(width: int, modules: str) -> bytes:
+    """A QR code (events.qr.codes) drawn in PDF operators: one filled rectangle per run of dark
+    modules, in module units scaled onto the page. Vector, so it prints sharp, and nothing for
+    the layout engine to decode or the PDF to embed as an image."""
+    module = QR_SIZE_MM * MM / width
     left = (PAGE_WIDTH_MM - QR_RIGHT_MM - QR_SIZE_MM) * MM
-    top = (QR_BOTTOM_MM + QR_SIZE_MM) * MM
-    rectangles = []
-    for row_number, row in enumerate(matrix):
-        y = top - (row_number + 1) * module
-        column = 0
-        while column < len(row):
-            if not row[column]:
-                column += 1
-                continue
-            start = column
-            while column < len(row) and row[column]:
-                column += 1
-            rectangles.append(f"{left + start * module:.3f} {y:.3f} {(column - start) * module:.3f} {module:.3f} re")
-    return ("q 0 0 0 rg\n" + "\n".join(rectangles) + "\nf Q\n").encode()
+    rectangles = [
+        b"%d %d %d 1 re" % (run.start() - row_start, width - 1 - row, run.end() - run.start())
+        for row in range(width) for row_start in (row * width,)
+        for run in _DARK_RUNS.finditer(modules, row_start, row_start + width)
+    ]
+    return (b"q 0 0 0 rg %.4f 0 0 %.4f %.3f %.3f cm\n" % (module, module, left, QR_BOTTOM_MM * MM)
+            + b"\n".join(rectangles) + b"\nf Q\n")
+
+
+_DARK_RUNS = re.compile("1+")
 
 
 def signature_data_uri(image: bytes | None, content_type: str | None) -> str | None:
     if not image or not content_type:
         return None
     return f"data:{content_type};base64,{base64.b64encode(image).decode()}"
-
-
-# --- one PDF per page -------------------------------------------------------------------------
-
-_XMP_TITLE = re.compile(r'(<dc:title><rdf:Alt><rdf:li xml:lang="x-default">)(.*?)(</rdf:li>)', re.S)
-
-
-def _underlay(background: bytes) -> StreamObject:
-    """The background's one page as a form XObject, to be drawn first on every page."""
-    page = PdfReader(io.BytesIO(background)).pages[0]
-    form = StreamObject()
-    form.set_data(page.get_contents().get_data())
-    form.update({
-        NameObject("/Type"): NameObject("/XObject"),
-        NameObject("/Subtype"): NameObject("/Form"),
-        NameObject("/BBox"): page.mediabox,
-        NameObject("/Resources"): page["/Resources"],
-    })
-    return form
-
-
-def split_pdfa(document: bytes, titles: list[str], background: bytes, drawings: list[bytes]) -> list[bytes]:
-    """Each page of a PDF/A as a PDF/A of its own, the background page drawn beneath it and the
-    page's drawing (its QR code) over it: the document's XMP metadata (with the page's title),
-    output intent and language carried over, and a file identifier of its own."""
-    reader = PdfReader(io.BytesIO(document))
-    root = reader.trailer["/Root"]
-    xmp = root["/Metadata"].get_object().get_data().decode()
-    info = dict(reader.metadata or {})
-    underlay = _underlay(background)
-    files = []
-    for page, title, drawing in zip(reader.pages, titles, drawings, strict=True):
-        writer = PdfWriter()
-        writer.pdf_header = document[:8]
-        written = writer.add_page(page)
-        resources = written["/Resources"]
-        images = resources.get("/XObject", DictionaryObject()).get_object()
-        images[NameObject("/Underlay")] = writer._add_object(underlay.clone(writer))
-        resources[NameObject("/XObject")] = images
-        contents = StreamObject()
-        contents.set_data(b"q /Underlay Do Q\nq\n" + written.get_contents().get_data() + b"\nQ\n" + drawing)
-        written.replace_contents(contents)
-        written.compress_content_streams()
-        catalog = writer._root_object
-        metadata = StreamObject()
-        titled = _XMP_TITLE.sub(lambda found, title=title: found[1] + escape(title) + found[3], xmp, count=1)
-        metadata.set_data(titled.encode())
-        metadata.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
-        catalog[NameObject("/Metadata")] = writer._add_object(metadata)
-        catalog[NameObject("/OutputIntents")] = root["/OutputIntents"].clone(writer)
-        if "/Lang" in root:
-            catalog[NameObject("/Lang")] = root["/Lang"].clone(writer)
-        writer.add_metadata({**info, "/Title": title})
-        writer.generate_file_identifiers()
-        output = io.BytesIO()
-        writer.write(output)
-        files.append(output.getvalue())
-    return files
 
 
 def merge_pdfs(files: list[bytes]) -> bytes:

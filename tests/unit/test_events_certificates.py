@@ -1,11 +1,13 @@
-"""Certificate PDFs without the web layer: what the renderer may fetch, how a batch is cut into
-one archival PDF/A per person, and the template sandbox."""
+"""Certificate PDFs without the web layer: what the renderer may fetch, how a batch becomes one
+archival PDF/A per person (drawn over the event's laid-out page, or laid out whole), and the
+template sandbox."""
 
 import base64
 import dataclasses
 import hashlib
 import io
 import re
+import unicodedata
 import xml.dom.minidom
 
 import pypdfium2
@@ -228,3 +230,84 @@ def test_what_people_typed_is_printed_as_text_never_as_markup_or_template_code()
 
     text = " ".join(PdfReader(io.BytesIO(data)).pages[0].extract_text().split())
     assert name in text
+
+
+# --- drawn lines and laid-out pages ------------------------------------------------------------
+
+MM_PX = 2 * 72 / 25.4  # pixels per millimetre at the scale `rendered` uses
+
+
+def ink_box(image: Image.Image, left_mm: float, top_mm: float, right_mm: float, bottom_mm: float
+            ) -> tuple[float, float, float, float] | None:
+    """Where the dark pixels are inside this part of the page, in millimetres."""
+    crop = image.crop((round(left_mm * MM_PX), round(top_mm * MM_PX), round(right_mm * MM_PX),
+                       round(bottom_mm * MM_PX))).convert("L").point(lambda value: 255 if value < 128 else 0)
+    box = crop.getbbox()
+    if box is None:
+        return None
+    return (left_mm + box[0] / MM_PX, top_mm + box[1] / MM_PX, left_mm + box[2] / MM_PX, top_mm + box[3] / MM_PX)
+
+
+@pytest.mark.parametrize("name", ["Ελένη Μαρκάκη", "Αικατερίνη-Μαργαρίτα Παπαδοπούλου-Χατζηγεωργίου",
+                                  "Jean-Baptiste O'Connor"])
+def test_drawn_lines_land_where_the_template_lays_them_out(name):
+    # The drawn layer's boxes (certificates.NAME_BOX...) and certificate.css must agree: the same
+    # page drawn and laid out whole puts the name, the address and the number in the same place.
+    renderer = certificates.renderer()
+    page = page_for(0, recipient_name=name,
+                    verify_url="https://dimoskopio.heraklion.gr/certificates/verify/Xq3kP0aZ9rT1bW7nY5cV2e")
+    [drawn] = renderer.certificates([page], None)
+    laid_out = renderer.laid_out(page, renderer.person_text(page), None)
+    drawn_image, laid_out_image = rendered(drawn), rendered(laid_out)
+
+    for area in [(25, 60, 272, 95), (150, 182, 280, 200), (15, 198, 140, 206)]:  # name, address, number
+        ours, theirs = ink_box(drawn_image, *area), ink_box(laid_out_image, *area)
+        assert ours is not None and theirs is not None
+        assert all(abs(a - b) < 1.5 for a, b in zip(ours, theirs, strict=True)), (area, ours, theirs)
+
+
+def test_a_long_name_wraps_inside_its_box_and_stays_whole_as_text():
+    name = "Μαρία-Ελευθερία Κωνσταντινοπούλου-Παπαγεωργακοπούλου Χατζηδημητρίου-Αναστασοπούλου"
+    [data] = certificates.renderer().certificates([page_for(0, recipient_name=name)], None)
+
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert all(part in text for part in re.split(r"[ -]", name))
+    left, top, right, bottom = ink_box(rendered(data), 20, 63, 277, 92)
+    assert left >= 29 and right <= 268, "within the name's 237 mm"
+    assert bottom - top > 12, "two lines"
+    assert abs((top + bottom) / 2 - 77) < 1.5, "centred on the name's box, 65 to 89 mm from the top"
+
+
+def test_a_name_in_a_script_that_needs_shaping_gets_its_page_laid_out_whole():
+    # Arabic joins its letters and runs right to left: the layout engine sets it, and the batch's
+    # other people still get the drawn page, each in its place in the batch.
+    names = ["Ελένη Μαρκάκη", "محمد العلي", "Νίκος Ψαράκης", "Ζωή " + unicodedata.normalize("NFD", "Ψαράκη")]
+    pages = [page_for(index, recipient_name=name) for index, name in enumerate(names)]
+    files = certificates.renderer().certificates(pages, None)
+
+    drawn = []
+    for page, data in zip(pages, files, strict=True):
+        reader = PdfReader(io.BytesIO(data))
+        drawn.append("/Underlay" in reader.pages[0]["/Resources"].get("/XObject", {}))
+        assert [code.text for code in zxingcpp.read_barcodes(rendered(data))] == [page.verify_url]
+        assert page.number in reader.pages[0].extract_text()
+    assert drawn == [True, False, True, True], "the decomposed accent is composed and drawn"
+    assert "Ψαράκη" in PdfReader(io.BytesIO(files[3])).pages[0].extract_text()
+
+
+def test_each_file_is_well_formed_with_every_font_embedded(batch):
+    _, files = batch
+    for data in files:
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        start = int(data.rsplit(b"startxref", 1)[1].split()[0])
+        assert data[start:].startswith(b"xref\n")
+        entries = data[start:].split(b"\n")[3:3 + int(reader.trailer["/Size"]) - 1]
+        for number, entry in enumerate(entries, start=1):
+            assert data[int(entry[:10]):].startswith(b"%d 0 obj" % number)
+        page = reader.pages[0]
+        fonts = list(page["/Resources"]["/Font"].values()) + list(
+            page["/Resources"]["/XObject"]["/Underlay"]["/Resources"]["/Font"].values())
+        assert len(fonts) == 4, "the event's regular and bold, and the drawn lines' bold and regular"
+        for font in fonts:
+            descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert "/FontFile2" in descriptor and "/ToUnicode" in font.get_object()
