@@ -10,6 +10,7 @@ among them, and anything else is left to the layout engine.
 
 import hashlib
 import io
+import threading
 import unicodedata
 import zlib
 from collections.abc import Iterable
@@ -65,6 +66,8 @@ class Typeface:
         self.bold = font["OS/2"].usWeightClass >= 600
         self.postscript_name = font["name"].getDebugName(6)
         self._subsets: dict[frozenset[int], FontSubset] = {}
+        # Worker threads share the typefaces (certificates.typefaces).
+        self._subsets_lock = threading.Lock()
 
     def sets(self, text: str) -> bool:
         """Whether every character of the text has its own glyph here."""
@@ -79,12 +82,13 @@ class Typeface:
         """The glyphs of these texts, ready to embed in a document: whole runs of CHUNK code
         points, so that the batches of a language mostly share one subset, made once."""
         chunks = frozenset(ord(character) // CHUNK for character in set("".join(texts)) | {" "})
-        if chunks not in self._subsets:
-            if len(self._subsets) >= SUBSETS_KEPT:
-                self._subsets.pop(next(iter(self._subsets)))
-            self._subsets[chunks] = self._subset(sorted(
-                character for character in self.glyphs if ord(character) // CHUNK in chunks))
-        return self._subsets[chunks]
+        with self._subsets_lock:
+            if chunks not in self._subsets:
+                if len(self._subsets) >= SUBSETS_KEPT:
+                    self._subsets.pop(next(iter(self._subsets)))
+                self._subsets[chunks] = self._subset(sorted(
+                    character for character in self.glyphs if ord(character) // CHUNK in chunks))
+            return self._subsets[chunks]
 
     def _subset(self, characters: list[str]) -> "FontSubset":
         font = TTFont(io.BytesIO(self.program), lazy=True)
@@ -184,7 +188,8 @@ _BREAKS_AFTER = " -/\u2010"
 def _pieces(text: str) -> list[str]:
     pieces, start = [], 0
     for position, character in enumerate(text):
-        if character in _BREAKS_AFTER:
+        # Not between the two slashes of "https://".
+        if character in _BREAKS_AFTER and not (character == "/" and text[position + 1:position + 2] == "/"):
             pieces.append(text[start:position + 1])
             start = position + 1
     if start < len(text):
@@ -211,7 +216,7 @@ def wrapped(text: str, typeface: Typeface, size: float, width: float) -> list[st
             line += character
     if line.strip() or not lines:
         lines.append(line.rstrip(" "))
-    return lines
+    return [line.lstrip(" ") for line in lines]
 
 
 @dataclass(frozen=True)
