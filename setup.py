@@ -25,7 +25,8 @@ INSTALL_REQUIRES = [
     "sqlalchemy>=2.0.25,<2.2",
     "transaction>=4.0",
     # Certificates: laid out by WeasyPrint (PDF/A); people's lines set in fonts cut by fontTools;
-    # the event's page read back with pypdf.
+    # the event's page read back with pypdf, whose streams' raw bytes (StreamObject._data)
+    # events/pdf_files.py copies as they are: check it again before allowing pypdf 8.
     "fonttools>=4.40",
     "pillow>=10",
     "pypdf>=5,<8",

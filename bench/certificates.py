@@ -90,7 +90,7 @@ def _naive_pages(app: Any, event_id: int) -> list[str]:
             person = renderer.person_text(page)
             code = Markup(qr.svg(page.verify_url))  # noqa: S704
             documents.append(renderer.html("certificate.html", page.locale, page=page, signature=None,
-                                           title=person.title, person=person, name_size=name_size(person.name),
+                                           title=person.document_title, person=person, name_size=name_size(person.name),
                                            qr=code))
         return documents
 

@@ -156,8 +156,8 @@ def _never_certified(event_id: int) -> Any:
 
 
 def attendees_without_certificate(dbsession: Session, event_id: int, limit: int | None = None) -> list[Registration]:
-    """Who "Issue certificates" is for, by language (a batch in one language is one document),
-    then oldest first."""
+    """Who "Issue certificates" is for, by language (a batch's people of one language share the
+    event's laid-out page), then oldest first."""
     query = select(Registration).where(_never_certified(event_id)).order_by(Registration.locale, Registration.id)
     if limit is not None:
         query = query.limit(limit)
@@ -231,7 +231,7 @@ def certificate_by_code(dbsession: Session, code: str) -> Certificate | None:
 def issue(request: Request, event: Event, registrations: list[Registration], now: datetime.datetime,
           issued_by: User | None = None, names: dict[int, str] | None = None) -> list[Certificate]:
     """Certificates for these attendees, rendered together: the rows are written first (their ids
-    are the printed numbers), then every PDF comes out of one laid-out document per language."""
+    are the printed numbers), then the PDFs of each language, over the event's page laid out once."""
     dbsession = request.dbsession
     design = design_for(dbsession, event)
     tz = local_timezone(request)

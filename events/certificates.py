@@ -16,7 +16,7 @@ import mimetypes
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -42,8 +42,8 @@ TEMPLATES = ROOT / "templates" / "certificates"
 ASSET_ORIGIN = "https://assets.dimoskopio.invalid/"
 # Archival PDF/A whose text is all mapped to Unicode, so that it can be searched and copied.
 PDF_VARIANT = "pdf/a-2u"
-# Pages laid out as one document: large enough to pay the fixed costs rarely, small enough to
-# keep the worker's memory and each batch's transaction modest.
+# Certificates issued in one task and one transaction: staff see progress after each batch, and a
+# restarted worker loses at most one batch.
 BATCH_SIZE = 100
 
 
@@ -98,14 +98,15 @@ def _environment() -> SandboxedEnvironment:
     )
 
 
-# Event layers kept by a renderer (an event's two languages, and a few events issued in turn).
-BACKGROUNDS_KEPT = 8
-# Names this long get smaller type in the full layout, so that every name fits its box in at
-# most two lines (the drawn names are measured instead: Renderer._name_lines).
+# Event pages kept by a renderer (an event's two languages, and a few events issued in turn).
+EVENT_PAGES_KEPT = 8
+# Names this long get smaller type when laid out whole, so that a name of the longest allowed
+# fits its box in at most three lines (drawn names are measured instead: _name_lines).
 NAME_SIZES = ((36, "large"), (64, "medium"))
 
 
 def name_size(name: str) -> str:
+    """The name's type size class in certificate.css, by its length."""
     return next((size for longest, size in NAME_SIZES if len(name) <= longest), "small")
 
 
@@ -144,8 +145,9 @@ def pdf_layout(stylesheet: Path, name: str) -> PdfLayout:
     return layouts[stylesheet]
 
 
-# Where each person's text goes (points from the page's lower left corner): the same boxes as
-# .name, .verify and .number in certificate.css, which lays them out when a name cannot be drawn.
+# Where each person's lines go (points from the page's lower left corner). They must agree with
+# .name, .verify, .number and .qr in certificate.css, which lays them out when a name cannot be
+# drawn (tests/unit/test_events_certificates.py compares the two).
 MM = 72 / 25.4
 PAGE_WIDTH_MM = 297
 PAGE_HEIGHT_MM = 210
@@ -155,17 +157,32 @@ NAME_BOX = TextBox(left=30 * MM, width=237 * MM, top=(PAGE_HEIGHT_MM - 65) * MM,
 VERIFY_BOX = TextBox(left=(PAGE_WIDTH_MM - 22 - 90) * MM, width=90 * MM, bottom=14 * MM, size=8.5,
                      colour=(0x33 / 255,) * 3, align="right")
 NUMBER_BOX = TextBox(left=22 * MM, width=150 * MM, bottom=8 * MM, size=8.5, colour=(0x33 / 255,) * 3)
+QR_SIZE_MM = 28
+QR_RIGHT_MM = 22
+QR_BOTTOM_MM = 25
+# Where lines may break: a name after its spaces and hyphens, the number line after its spaces
+# only (not inside the number), the address after a slash only (never inside the code, whose
+# "-" a reader would take for a hyphenation and leave out).
+NAME_BREAKS = " -\u2010"
+NUMBER_BREAKS = " "
+ADDRESS_BREAKS = "/"
 
 
 @dataclass(frozen=True)
 class PersonText:
-    """The lines of a certificate that name its person, as printed."""
+    """What a certificate prints about its person, and the title of the person's file."""
 
     name: str
     verify_label: str
-    verify_url: str
+    verify_address: str
+    verify_code: str
     number_line: str
-    title: str
+    document_title: str
+
+    @property
+    def drawn_text(self) -> str:
+        """Everything drawn in the regular face."""
+        return self.verify_label + self.verify_address + self.verify_code + self.number_line
 
 
 @functools.lru_cache(maxsize=1)
@@ -179,13 +196,15 @@ class Renderer:
 
     def __init__(self) -> None:
         self.layout = PdfLayout(TEMPLATES / "certificate.css", "certificate")
-        self.backgrounds: dict[str, PageFiles] = {}
+        self.event_pages: dict[str, PageFiles] = {}
 
     def html(self, template: str, locale_name: str, **context: Any) -> str:
+        """A certificate template rendered in the sandbox, translated into the locale."""
         gettext = _gettext(locale_name)
         return _environment().get_template(template).render(lang=locale_name, _=gettext, gettext=gettext, **context)
 
     def pdf(self, html: str) -> bytes:
+        """The HTML laid out as PDF/A."""
         return self.layout.pdf(html, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
 
     def certificates(self, pages: list[CertificatePage], signature: str | None) -> list[bytes]:
@@ -195,22 +214,27 @@ class Renderer:
         with _collector_paused():
             people = [self.person_text(page) for page in pages]
             bold, regular = typefaces()
-            drawable = [bold.sets(person.name) and regular.sets(
-                person.verify_label + person.verify_url + person.number_line) for person in people]
-            drawn = iter(self._drawn(pages[0], signature, [person for person, fits in zip(
-                people, drawable, strict=True) if fits]) if any(drawable) else [])
-            return [next(drawn) if fits else self.laid_out(page, person, signature)
-                    for page, person, fits in zip(pages, people, drawable, strict=True)]
+            drawable = [bold.sets(person.name) and regular.sets(person.drawn_text) for person in people]
+            drawn_files = iter(self._drawn(pages[0], signature, [
+                person for person, fits in zip(people, drawable, strict=True) if fits]))
+            files = []
+            for page, person, fits in zip(pages, people, drawable, strict=True):
+                files.append(next(drawn_files) if fits else self.laid_out(page, person, signature))
+            return files
 
     def person_text(self, page: CertificatePage) -> PersonText:
+        """The page's lines about its person, as printed: the name with its spaces tidied and its
+        accents composed, the labels in the page's language."""
         gettext = _gettext(page.locale)
         name = unicodedata.normalize("NFC", " ".join(page.recipient_name.split()))
+        address, slash, code = page.verify_url.rpartition("/")
         return PersonText(
             name=name,
             verify_label=gettext("Check this certificate at"),
-            verify_url=page.verify_url,
+            verify_address=address + slash,
+            verify_code=code,
             number_line=f"{gettext('Certificate number')} {page.number} · {gettext('Issued on')} {page.issued_on}",
-            title=f"{page.heading} · {name}",
+            document_title=f"{page.heading} · {name}",
         )
 
     def laid_out(self, page: CertificatePage, person: PersonText, signature: str | None) -> bytes:
@@ -218,35 +242,41 @@ class Renderer:
         # segno's own SVG of a URL it encoded: markup we made, with nothing of the person's in it.
         code = Markup(qr.svg(page.verify_url))  # noqa: S704
         return self.pdf(self.html("certificate.html", page.locale, page=page, signature=signature,
-                                  title=person.title, person=person, name_size=name_size(person.name), qr=code))
+                                  title=person.document_title, person=person, name_size=name_size(person.name),
+                                  qr=code))
 
-    def _background(self, page: CertificatePage, signature: str | None) -> PageFiles:
-        """The event's layer; the batches of one run share it, laid out once."""
+    def _event_page(self, page: CertificatePage, signature: str | None) -> PageFiles:
+        """The event's page without a person; the batches of one run share it, laid out once."""
         html = self.html("certificate.html", page.locale, page=page, signature=signature, title=page.heading,
                          person=None)
-        if html not in self.backgrounds:
-            if len(self.backgrounds) >= BACKGROUNDS_KEPT:
-                self.backgrounds.pop(next(iter(self.backgrounds)))
-            self.backgrounds[html] = PageFiles(self.pdf(html))
-        return self.backgrounds[html]
+        if html not in self.event_pages:
+            if len(self.event_pages) >= EVENT_PAGES_KEPT:
+                self.event_pages.pop(next(iter(self.event_pages)))
+            self.event_pages[html] = PageFiles(self.pdf(html))
+        return self.event_pages[html]
 
     def _drawn(self, first: CertificatePage, signature: str | None, people: list[PersonText]) -> list[bytes]:
+        if not people:
+            return []
         bold, regular = typefaces()
         names = bold.subset(person.name for person in people)
-        texts = regular.subset(person.verify_label + person.verify_url + person.number_line for person in people)
+        texts = regular.subset(person.drawn_text for person in people)
+        codes = qr.codes([person.verify_address + person.verify_code for person in people])
         own = []
-        for person, (width, modules) in zip(people, qr.codes([person.verify_url for person in people]), strict=True):
-            size, lines = _name_lines(bold, person.name)
-            verify_lines = [line for text in (person.verify_label, person.verify_url)
-                            for line in wrapped(text, regular, VERIFY_BOX.size, VERIFY_BOX.width)]
+        for person, (width, modules) in zip(people, codes, strict=True):
+            size, name_lines = _name_lines(bold, person.name)
+            verify_lines = (wrapped(person.verify_label, regular, VERIFY_BOX.size, VERIFY_BOX.width, NUMBER_BREAKS)
+                            + wrapped(person.verify_address + person.verify_code, regular, VERIFY_BOX.size,
+                                      VERIFY_BOX.width, ADDRESS_BREAKS))
+            number_lines = wrapped(person.number_line, regular, NUMBER_BOX.size, NUMBER_BOX.width, NUMBER_BREAKS)
             drawing = b"".join((
-                drawn(names, "Name", replace(NAME_BOX, size=size), lines),
+                drawn(names, "Name", replace(NAME_BOX, size=size), name_lines),
                 drawn(texts, "Text", VERIFY_BOX, verify_lines),
-                drawn(texts, "Text", NUMBER_BOX, [person.number_line]),
+                drawn(texts, "Text", NUMBER_BOX, number_lines),
                 qr_drawing(width, modules),
             ))
-            own.append(OwnPage(person.title, drawing))
-        return self._background(first, signature).files({"Name": names, "Text": texts}, own)
+            own.append(OwnPage(person.document_title, drawing))
+        return self._event_page(first, signature).files({"Name": names, "Text": texts}, own)
 
 
 def _name_lines(face: Typeface, name: str) -> tuple[float, list[str]]:
@@ -254,13 +284,31 @@ def _name_lines(face: Typeface, name: str) -> tuple[float, list[str]]:
     with as many lines as it takes."""
     for most_lines in (1, 2):
         for size in NAME_POINT_SIZES:
-            lines = wrapped(name, face, size, NAME_BOX.width)
+            lines = wrapped(name, face, size, NAME_BOX.width, NAME_BREAKS)
             if len(lines) <= most_lines:
                 return size, lines
-    return NAME_POINT_SIZES[-1], wrapped(name, face, NAME_POINT_SIZES[-1], NAME_BOX.width)
+    return NAME_POINT_SIZES[-1], lines
 
 
-def _gettext(locale_name: str) -> Any:
+_DARK_RUNS = re.compile("1+")
+
+
+def qr_drawing(width: int, modules: str) -> bytes:
+    """A QR code (events.qr.codes) drawn in PDF operators: one filled rectangle per run of dark
+    modules, in module units scaled onto the page. Vector, so it prints sharp, and nothing for
+    the layout engine to decode or the PDF to embed as an image."""
+    module = QR_SIZE_MM * MM / width
+    left = (PAGE_WIDTH_MM - QR_RIGHT_MM - QR_SIZE_MM) * MM
+    rectangles = [
+        b"%d %d %d 1 re" % (run.start() - row_start, width - 1 - row, run.end() - run.start())
+        for row in range(width) for row_start in (row * width,)
+        for run in _DARK_RUNS.finditer(modules, row_start, row_start + width)
+    ]
+    return (b"q 0 0 0 rg %.4f 0 0 %.4f %.3f %.3f cm\n" % (module, module, left, QR_BOTTOM_MM * MM)
+            + b"\n".join(rectangles) + b"\nf Q\n")
+
+
+def _gettext(locale_name: str) -> Callable[..., str]:
     localizer = localizer_for(locale_name)
 
     def gettext(message: str, mapping: dict[str, Any] | None = None) -> str:
@@ -291,30 +339,6 @@ def renderer() -> Renderer:
     if not hasattr(_renderers, "renderer"):
         _renderers.renderer = Renderer()
     return _renderers.renderer
-
-
-# Where the QR code goes on the page (certificate.css's .qr, above the address).
-QR_SIZE_MM = 28
-QR_RIGHT_MM = 22
-QR_BOTTOM_MM = 25
-
-
-def qr_drawing(width: int, modules: str) -> bytes:
-    """A QR code (events.qr.codes) drawn in PDF operators: one filled rectangle per run of dark
-    modules, in module units scaled onto the page. Vector, so it prints sharp, and nothing for
-    the layout engine to decode or the PDF to embed as an image."""
-    module = QR_SIZE_MM * MM / width
-    left = (PAGE_WIDTH_MM - QR_RIGHT_MM - QR_SIZE_MM) * MM
-    rectangles = [
-        b"%d %d %d 1 re" % (run.start() - row_start, width - 1 - row, run.end() - run.start())
-        for row in range(width) for row_start in (row * width,)
-        for run in _DARK_RUNS.finditer(modules, row_start, row_start + width)
-    ]
-    return (b"q 0 0 0 rg %.4f 0 0 %.4f %.3f %.3f cm\n" % (module, module, left, QR_BOTTOM_MM * MM)
-            + b"\n".join(rectangles) + b"\nf Q\n")
-
-
-_DARK_RUNS = re.compile("1+")
 
 
 def signature_data_uri(image: bytes | None, content_type: str | None) -> str | None:

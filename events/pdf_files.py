@@ -93,7 +93,8 @@ class PageFiles:
         page = reader.pages[0]
         self.header = base[:base.index(b"\n") + 1] + _BINARY_MARK
         self.xmp = root["/Metadata"].get_object().get_data().decode()
-        self.info = {key: str(value) for key, value in (reader.metadata or {}).items()}
+        # The document information's text entries (WeasyPrint writes nothing else there).
+        self.info = {key: str(value) for key, value in (reader.metadata or {}).items() if isinstance(value, str)}
         self.lang = str(root.get("/Lang", ""))
         objects = _Renumbered()
         form = {
@@ -117,16 +118,18 @@ class PageFiles:
         for name, font in fonts.items():
             font_entries.append(f"/{name} {len(bodies) + 1} 0 R".encode())
             bodies.extend(font.objects(len(bodies) + 1))
-        shared = self.header + b"".join(b"%d 0 obj\n" % number + body + b"\nendobj\n"
-                                        for number, body in enumerate(bodies, start=1))
-        offsets = _offsets(self.header, bodies)
+        shared, offsets = _framed(bodies, 1, len(self.header))
+        shared = self.header + shared
         resources = b"<</XObject <</Underlay %d 0 R>> /Font <<%s>>>>" % (self.underlay, b" ".join(font_entries))
         return [self._file(shared, offsets, len(bodies), resources, page) for page in pages]
 
     def _file(self, shared: bytes, offsets: list[int], count: int, resources: bytes, page: OwnPage) -> bytes:
         contents = b"q /Underlay Do Q\n" + page.drawing
         identifier = hashlib.md5(contents + page.title.encode(), usedforsecurity=False).hexdigest().encode()
-        xmp = _XMP_TITLE.sub(lambda found: found[1] + escape(page.title) + found[3], self.xmp, count=1).encode()
+        xmp, titles = _XMP_TITLE.subn(lambda found: found[1] + escape(page.title) + found[3], self.xmp, count=1)
+        if titles != 1:
+            # PDF/A needs the XMP title to match the document information's.
+            raise ValueError("the laid-out page's XMP metadata has no title to replace")
         info = {**self.info, "/Title": page.title}
         catalog, pages, page_number, content, metadata, info_number = range(count + 1, count + 7)
         own = [
@@ -136,17 +139,12 @@ class PageFiles:
             b"<</Type /Page /Parent %d 0 R %s /Resources %s /Contents %d 0 R>>" % (
                 pages, self.page_boxes, resources, content),
             stream(contents, compress=True),
-            stream(xmp, compress=False, extra="/Type /Metadata /Subtype /XML"),
+            stream(xmp.encode(), compress=False, extra="/Type /Metadata /Subtype /XML"),
             b"<<" + b" ".join(key.encode() + b" " + text_string(value) for key, value in info.items()) + b">>",
         ]
-        output = [shared]
-        position = len(shared)
-        own_offsets = []
-        for number, body in enumerate(own, start=count + 1):
-            own_offsets.append(position)
-            chunk = b"%d 0 obj\n" % number + body + b"\nendobj\n"
-            output.append(chunk)
-            position += len(chunk)
+        framed, own_offsets = _framed(own, count + 1, len(shared))
+        output = [shared, framed]
+        position = len(shared) + len(framed)
         entries = b"".join(b"%010d 00000 n \n" % offset for offset in offsets + own_offsets)
         output.append(b"xref\n0 %d\n0000000000 65535 f \n" % (count + 7) + entries)
         output.append(b"trailer\n<</Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>]>>\nstartxref\n%d\n%%%%EOF\n" % (
@@ -154,9 +152,13 @@ class PageFiles:
         return b"".join(output)
 
 
-def _offsets(header: bytes, bodies: list[bytes]) -> list[int]:
-    offsets, position = [], len(header)
-    for number, body in enumerate(bodies, start=1):
+def _framed(bodies: list[bytes], first_number: int, position: int) -> tuple[bytes, list[int]]:
+    """The bodies as numbered objects from `first_number`, written from byte `position` of the
+    file, and where each object starts."""
+    chunks, offsets = [], []
+    for number, body in enumerate(bodies, start=first_number):
+        chunk = b"%d 0 obj\n" % number + body + b"\nendobj\n"
         offsets.append(position)
-        position += len(b"%d 0 obj\n" % number) + len(body) + len(b"\nendobj\n")
-    return offsets
+        chunks.append(chunk)
+        position += len(chunk)
+    return b"".join(chunks), offsets

@@ -5,7 +5,8 @@ of a certificate once the event's own text is laid out only once. The lines that
 person to person (a name, a number, an address) need only a font's advance widths, breaks at
 spaces, hyphens and slashes, and one glyph per character. That holds for the scripts written
 left to right without shaping (Latin, Greek, Cyrillic); `Typeface.sets` says whether a text is
-among them, and anything else is left to the layout engine.
+among them, and anything else is left to the layout engine. Pair kerning is not applied (the
+layout engine applies DejaVu's): a drawn line can be a fraction of a millimetre wider.
 """
 
 import hashlib
@@ -181,15 +182,11 @@ def stream(data: bytes, compress: bool, extra: str = "") -> bytes:
     return f"<</Length {len(data)} {extra}>>\nstream\n".encode() + data + b"\nendstream"
 
 
-# Where a line may break: after a space (which the break then swallows), a hyphen or a slash.
-_BREAKS_AFTER = " -/\u2010"
-
-
-def _pieces(text: str) -> list[str]:
+def _pieces(text: str, breaks: str) -> list[str]:
     pieces, start = [], 0
     for position, character in enumerate(text):
         # Not between the two slashes of "https://".
-        if character in _BREAKS_AFTER and not (character == "/" and text[position + 1:position + 2] == "/"):
+        if character in breaks and not (character == "/" and text[position + 1:position + 2] == "/"):
             pieces.append(text[start:position + 1])
             start = position + 1
     if start < len(text):
@@ -197,12 +194,13 @@ def _pieces(text: str) -> list[str]:
     return pieces
 
 
-def wrapped(text: str, typeface: Typeface, size: float, width: float) -> list[str]:
-    """The text in lines no wider than `width` points, broken where a line may break, and
-    inside a word only where that word alone is wider than a line."""
+def wrapped(text: str, typeface: Typeface, size: float, width: float, breaks: str) -> list[str]:
+    """The text in lines no wider than `width` points, broken after any of the `breaks`
+    characters (a space there is swallowed by the break), and inside a word only where that
+    word alone is wider than a line."""
     lines: list[str] = []
     line = ""
-    for piece in _pieces(text):
+    for piece in _pieces(text, breaks):
         if typeface.width((line + piece).rstrip(" "), size) <= width:
             line += piece
             continue

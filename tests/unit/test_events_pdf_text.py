@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from fontTools.ttLib import TTFont
 
-from events.certificates import STATIC
+from events.certificates import ADDRESS_BREAKS, NAME_BREAKS, STATIC
 from events.pdf_text import CHUNK, TextBox, Typeface, drawn, wrapped
 
 FONT = STATIC / "fonts" / "DejaVuSans-Bold.ttf"
@@ -58,25 +58,32 @@ def test_widths_add_up_and_grow_with_the_size(face):
 
 
 def test_a_text_that_fits_stays_one_line(face):
-    assert wrapped("Ελένη Μαρκάκη", face, 20, face.width("Ελένη Μαρκάκη", 20)) == ["Ελένη Μαρκάκη"]
+    assert wrapped("Ελένη Μαρκάκη", face, 20, face.width("Ελένη Μαρκάκη", 20), NAME_BREAKS) == ["Ελένη Μαρκάκη"]
 
 
 def test_a_name_breaks_after_its_hyphen_and_its_space(face):
     width = face.width("Παπαδοπούλου-", 20) + 1
-    lines = wrapped(NAME, face, 20, width)
+    lines = wrapped(NAME, face, 20, width, NAME_BREAKS)
     assert lines == ["Αικατερίνη-", "Μαργαρίτα", "Παπαδοπούλου-", "Χατζηγεωργίου"]
 
 
 def test_an_address_breaks_after_a_slash(face):
     width = face.width("https://dimoskopio.example/certificates/", 12) + 1
-    lines = wrapped(URL, face, 12, width)
+    lines = wrapped(URL, face, 12, width, ADDRESS_BREAKS)
     assert lines[0] == "https://dimoskopio.example/certificates/"
     assert all(line.endswith("/") for line in lines[:-1])
     assert "".join(lines) == URL
 
 
+def test_an_address_never_breaks_inside_its_code_even_after_a_hyphen(face):
+    # A reader would take a "-" at the end of a line for a hyphenation and leave it out.
+    code = URL.rpartition("/")[2]
+    width = face.width("https://dimoskopio.example/certificates/verify/Zq3-", 12) + 1
+    assert wrapped(URL, face, 12, width, ADDRESS_BREAKS)[-1] == code
+
+
 def test_an_address_never_breaks_between_the_slashes_of_its_scheme(face):
-    lines = wrapped(URL, face, 12, face.width("https://dimos", 12))
+    lines = wrapped(URL, face, 12, face.width("https://dimos", 12), ADDRESS_BREAKS)
     assert lines[0].startswith("https://")
     assert "".join(lines) == URL
 
@@ -84,7 +91,7 @@ def test_an_address_never_breaks_between_the_slashes_of_its_scheme(face):
 @pytest.mark.parametrize("width", [8, 30, 60, 120, 250, 400])
 @pytest.mark.parametrize("text", [NAME, URL, "Ann  &  Bob O'Neil", "W" * 30, "a b c d e f g h"])
 def test_lines_fit_their_width_and_give_back_the_text(face, text, width):
-    lines = wrapped(text, face, 14, width)
+    lines = wrapped(text, face, 14, width, NAME_BREAKS + ADDRESS_BREAKS)
     assert rejoined(text, lines)
     for line in lines:
         assert line and not line.endswith(" ")
@@ -93,7 +100,7 @@ def test_lines_fit_their_width_and_give_back_the_text(face, text, width):
 
 def test_a_word_wider_than_the_box_is_broken_inside_it(face):
     word = "Χατζηγεωργίου"
-    lines = wrapped("Ι " + word, face, 20, face.width(word, 20) / 2)
+    lines = wrapped("Ι " + word, face, 20, face.width(word, 20) / 2, NAME_BREAKS)
     assert lines[0] == "Ι"
     assert len(lines) >= 3
     assert "".join(lines[1:]) == word

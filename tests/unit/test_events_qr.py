@@ -3,6 +3,7 @@ for every address, exactly the modules segno gives it on its own, and the codes 
 
 import secrets
 
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -10,6 +11,14 @@ from events import qr
 
 PREFIX = "https://dimoskopio.example/certificates/verify/"
 CODE_LENGTH = len(secrets.token_urlsafe(16))
+
+
+@pytest.fixture(autouse=True)
+def no_families_kept():
+    """Each test starts without families and leaves none behind for others."""
+    qr._families.clear()
+    yield
+    qr._families.clear()
 
 
 def random_addresses(count: int, prefix: str = PREFIX) -> list[str]:
@@ -36,21 +45,18 @@ def decoded(code: tuple[int, str], pixels: int = 4, quiet: int = 4) -> str:
 
 
 def test_a_big_batch_of_one_prefix_gets_segnos_codes_through_a_family():
-    qr._families.clear()
     addresses = random_addresses(qr.FAMILY_FROM + 5)
     assert qr.codes(addresses) == segno_codes(addresses)
     assert (PREFIX.encode(), CODE_LENGTH) in qr._families
 
 
 def test_a_small_batch_gets_segnos_codes_without_making_a_family():
-    qr._families.clear()
     addresses = random_addresses(qr.FAMILY_FROM - 1)
     assert qr.codes(addresses) == segno_codes(addresses)
     assert not qr._families
 
 
 def test_a_family_gives_segnos_code_for_the_edge_bytes_of_ascii():
-    qr._families.clear()
     edges = ("-_0z~" * 5)[:CODE_LENGTH]
     all_high = "\x7f" * CODE_LENGTH
     all_low = "\x00" * CODE_LENGTH
@@ -61,14 +67,12 @@ def test_a_family_gives_segnos_code_for_the_edge_bytes_of_ascii():
 
 
 def test_a_known_family_serves_a_later_small_batch_with_segnos_codes():
-    qr._families.clear()
     qr.codes(random_addresses(qr.FAMILY_FROM))
     later = random_addresses(2)
     assert qr.codes(later) == segno_codes(later)
 
 
 def test_a_non_ascii_code_in_a_big_batch_falls_back_to_segno():
-    qr._families.clear()
     greek = "κωδικός"
     # Seven Greek letters are fourteen bytes: padded to the family's length in bytes, the code
     # shares its key with the family and only its bytes being non-ASCII keep it out of it.
@@ -80,7 +84,6 @@ def test_a_non_ascii_code_in_a_big_batch_falls_back_to_segno():
 
 
 def test_each_prefix_and_length_in_one_batch_gets_its_own_correct_code():
-    qr._families.clear()
     other_prefix = "https://dimoskopio.example/c/"
     short = [PREFIX + secrets.token_hex(4) for _ in range(qr.FAMILY_FROM)]
     addresses = [
@@ -100,7 +103,6 @@ def test_each_prefix_and_length_in_one_batch_gets_its_own_correct_code():
 
 
 def test_codes_made_by_a_family_read_back_as_their_addresses():
-    qr._families.clear()
     addresses = [*random_addresses(qr.FAMILY_FROM), PREFIX + ("-_0z~" * 5)[:CODE_LENGTH]]
     codes = qr.codes(addresses)
     assert (PREFIX.encode(), CODE_LENGTH) in qr._families
@@ -109,7 +111,6 @@ def test_codes_made_by_a_family_read_back_as_their_addresses():
 
 
 def test_the_families_kept_are_bounded():
-    qr._families.clear()
     for length in range(1, qr.FAMILIES_KEPT + 3):
         addresses = [PREFIX + secrets.token_hex(8)[:length] for _ in range(qr.FAMILY_FROM)]
         assert qr.codes(addresses) == segno_codes(addresses)
