@@ -195,7 +195,7 @@ class Renderer:
     """One worker's renderer: the fonts and the stylesheet are loaded once and reused."""
 
     def __init__(self) -> None:
-        self.layout = PdfLayout(TEMPLATES / "certificate.css", "certificate")
+        self.layout = pdf_layout(TEMPLATES / "certificate.css", "certificate")
         self.event_pages: dict[str, PageFiles] = {}
 
     def html(self, template: str, locale_name: str, **context: Any) -> str:
