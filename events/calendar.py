@@ -57,10 +57,14 @@ def _folded(line: str) -> bytes:
     return FOLD.join(pieces)
 
 
+def uid_host(request: Request) -> str:
+    """The domain part of the UIDs the site gives its calendar entries."""
+    return urlsplit(request.registry.settings["dimoskopio.base_url"]).hostname or "dimoskopio"
+
+
 def event_uid(request: Request, event: Event) -> str:
     """Stable for the event's whole life, whatever else about it changes."""
-    host = urlsplit(request.registry.settings["dimoskopio.base_url"]).hostname or "dimoskopio"
-    return f"event-{event.id}@{host}"
+    return f"event-{event.id}@{uid_host(request)}"
 
 
 def _vevent(request: Request, event: Event, locale_name: str, now: datetime.datetime,

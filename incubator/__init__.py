@@ -4,7 +4,11 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    # Demo data, in the order their `order=` numbers give.
     config.include("incubator.seed")
+    config.include("incubator.call_seed")
+    config.include("incubator.mentor_seed")
+    config.include("incubator.kpi_seed")
     config.include("incubator.call_views")
     config.include("incubator.milestone_views")
     config.include("incubator.graduation_views")

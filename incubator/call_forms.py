@@ -21,6 +21,7 @@ from dimoskopio.forms import MARKDOWN_HINT, Form, Length, Required, plausible_ye
 from dimoskopio.i18n import _
 from events.services import from_local
 from incubator import call_services
+from incubator.forms import NO_COHORT_CHOICE
 from incubator.models import (
     DESCRIPTION_MAX_LENGTH,
     LABEL_MAX_LENGTH,
@@ -36,8 +37,6 @@ from incubator.models import (
     RubricCriterion,
 )
 
-# The call form's cohort select value for "no cohort" (an id is never 0).
-NO_COHORT_CHOICE = 0
 # The application form's startup select value for "a new startup" (an id is never 0).
 NEW_STARTUP_CHOICE = 0
 CHOICES_MAX_LENGTH = 5000

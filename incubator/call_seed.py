@@ -9,7 +9,6 @@
 
 import datetime
 from collections.abc import Iterator
-from zoneinfo import ZoneInfo
 
 from pyramid.config import Configurator
 
@@ -32,7 +31,6 @@ from incubator.models import (
     Startup,
 )
 
-TIMEZONE = ZoneInfo("Europe/Athens")
 # The open call opened this long before `ctx.today` and closes this long after it.
 OPEN_FOR = datetime.timedelta(days=20)
 CLOSES_IN = datetime.timedelta(days=25)
@@ -120,8 +118,9 @@ def _pitch_deck(title: str) -> bytes:
     return body
 
 
-def _moment(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return from_local(datetime.datetime.combine(day, datetime.time(hour, minute)), TIMEZONE)
+def _moment(ctx: SeedContext, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    """This local time at the centre."""
+    return from_local(datetime.datetime.combine(day, datetime.time(hour, minute)), ctx.registry["timezone"])
 
 
 def _new_call(title: str, cohort: Cohort, opens_at: datetime.datetime, closes_at: datetime.datetime) -> Call:
@@ -173,7 +172,7 @@ def seed_calls(ctx: SeedContext) -> None:
     ctx.dbsession.flush()  # the accounts' ids, for who decided
 
     open_call = _new_call(f"Πρόσκληση συμμετοχής στον {current.name}", current,
-                          _moment(ctx.today - OPEN_FOR, 10), _moment(ctx.today + CLOSES_IN, 23, 59))
+                          _moment(ctx, ctx.today - OPEN_FOR, 10), _moment(ctx, ctx.today + CLOSES_IN, 23, 59))
     ctx.dbsession.add(open_call)
     ctx.dbsession.flush()  # the questions' ids, for the answers
     # Two drafts and submitted ones at any scale: every screen has something to show.
@@ -201,9 +200,9 @@ def seed_calls(ctx: SeedContext) -> None:
                            review.assigned_at + datetime.timedelta(days=2))
         ctx.dbsession.add(application)
 
-    closes = _moment(last_year.starts_on - datetime.timedelta(days=45), 23, 59)
+    closes = _moment(ctx, last_year.starts_on - datetime.timedelta(days=45), 23, 59)
     past_call = _new_call(f"Πρόσκληση συμμετοχής στον {last_year.name}", last_year,
-                          _moment(last_year.starts_on - datetime.timedelta(days=90), 10), closes)
+                          _moment(ctx, last_year.starts_on - datetime.timedelta(days=90), 10), closes)
     ctx.dbsession.add(past_call)
     ctx.dbsession.flush()
     accepted: list[tuple[User, Startup | None, str, ApplicationStatus]] = [

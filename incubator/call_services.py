@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from dimoskopio.accounts.models import Role, User
+from dimoskopio.forms import image_type
 from dimoskopio.mail.services import send_email
 from dimoskopio.rules import Refused
 from dimoskopio.web import CsvCell, public_url
@@ -244,7 +245,7 @@ FILE_TYPES = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-MAGIC_BYTES = {"pdf": b"%PDF-", "png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff"}
+PDF_MAGIC = b"%PDF-"
 
 
 def upload_cap_kb(settings: dict[str, Any]) -> int:
@@ -267,9 +268,11 @@ def largest_form_bytes(call: Call) -> int:
     return total
 
 
-def _looks_like(extension: str, head: bytes, data: bytes) -> bool:
-    if extension in MAGIC_BYTES:
-        return head.startswith(MAGIC_BYTES[extension])
+def _looks_like(extension: str, data: bytes) -> bool:
+    if extension == "pdf":
+        return data.startswith(PDF_MAGIC)
+    if FILE_TYPES[extension].startswith("image/"):
+        return image_type(data) == FILE_TYPES[extension]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
@@ -303,7 +306,7 @@ def read_upload(question: CallQuestion, filename: str, stream: BinaryIO) -> Uplo
     data = b"".join(chunks)
     if not data:
         raise Refused("empty")
-    if not _looks_like(extension, data[:16], data):
+    if not _looks_like(extension, data):
         raise Refused("wrong-type")
     return Upload(name, FILE_TYPES[extension], data)
 

@@ -18,7 +18,6 @@ from dimoskopio.web import csv_download, object_or_404
 from events.forms import local_naive
 from incubator import call_services
 from incubator.call_forms import (
-    NO_COHORT_CHOICE,
     AssignForm,
     CallForm,
     CriterionForm,
@@ -26,7 +25,7 @@ from incubator.call_forms import (
     QuestionForm,
 )
 from incubator.call_services import CallState
-from incubator.forms import cohort_choices, local_today
+from incubator.forms import NO_COHORT_CHOICE, cohort_choices, local_today
 from incubator.models import (
     APPLICATION_STATUS_LABELS,
     QUESTION_KIND_LABELS,

@@ -25,9 +25,7 @@ from incubator.models import (
     APPLICATION_STATUS_LABELS,
     Application,
     ApplicationFile,
-    ApplicationStatus,
     Call,
-    ReviewStatus,
 )
 
 APPLICATION_REFUSALS = {
@@ -77,7 +75,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.incubator.call_review_reopen", "/admin/incubator/reviews/{id:\\d+}/reopen")
 
     config.add_request_method(reviews_applications, "reviews_applications", reify=True)
-    config.include("incubator.call_seed")
 
 
 def reviews_applications(request: Request) -> bool:
@@ -237,7 +234,7 @@ def application_page(request: Request) -> Any:
              permission=Permission.ACCOUNT)
 def my_applications(request: Request) -> dict[str, Any]:
     return {"applications": call_services.my_applications(request.dbsession, request.user),
-            "status_labels": APPLICATION_STATUS_LABELS, "draft": ApplicationStatus.DRAFT}
+            "status_labels": APPLICATION_STATUS_LABELS}
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -248,7 +245,7 @@ def may_download(request: Request, application: Application) -> bool:
     user = request.user
     if application.applicant_id == user.id or request.has_permission(Permission.INCUBATOR_MANAGE):
         return True
-    return any(review.reviewer_id == user.id and review.status is not ReviewStatus.CONFLICT
+    return any(review.reviewer_id == user.id and call_services.may_see_application(review)
                for review in application.reviews)
 
 

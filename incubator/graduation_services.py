@@ -21,8 +21,8 @@ from events.certificates import CertificatePage, renderer, signature_data_uri
 from events.models import TITLE_MAX_LENGTH, Certificate, CertificateKind
 from events.services import local_timezone
 from incubator.kpi_services import last_change_on
-from incubator.models import Cohort, Startup, StartupStatus, StartupStatusChange
-from incubator.services import status_date_refusal
+from incubator.models import Cohort, Startup, StartupStatus
+from incubator.services import change_status, status_date_refusal
 
 GRADUATION_HEADING = _("Certificate of graduation")
 GRADUATION_STATEMENT = _("graduated from the incubation programme")
@@ -58,8 +58,7 @@ def graduate(request: Request, startup: Startup, on: datetime.date, locale_name:
              now: datetime.datetime, email_founders: bool) -> Certificate:
     """The startup graduates on this day (a step of its timeline) and gets its certificate, in the
     language staff chose; its founders are emailed a link to it if staff asked."""
-    startup.status_changes.append(StartupStatusChange(status=StartupStatus.GRADUATED, changed_on=on))
-    startup.status = StartupStatus.GRADUATED
+    change_status(startup, StartupStatus.GRADUATED, on)
     request.dbsession.flush()
     certificate = issue_certificate(request, startup, locale_name, user, now)
     if email_founders:

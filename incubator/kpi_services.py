@@ -351,12 +351,10 @@ def send_reminders(request: Request, now: datetime.datetime) -> int:
     startups = list(dbsession.scalars(
         select(Startup).where(Startup.status.in_(REMINDED_STATUSES), Startup.cohort_id.is_not(None))
         .options(selectinload(Startup.cohort), selectinload(Startup.status_changes)).order_by(Startup.id)))
-    # Which periods were reported is all that matters here: not the reports themselves.
-    rows = dbsession.execute(select(KpiReport.startup_id, KpiReport.period_start).where(
-        KpiReport.startup_id.in_([startup.id for startup in startups])))
-    reported = {(startup_id, start) for startup_id, start in rows}
-    wanted = [(startup, period, kind) for startup in startups for period in required_periods(startup, today)
-              if (kind := reminder_kind(period, today)) is not None and (startup.id, period.start) not in reported]
+    due = [(startup, period, kind) for startup in startups for period in required_periods(startup, today)
+           if (kind := reminder_kind(period, today)) is not None]
+    reported = _periods_reported(dbsession, [(startup.id, period.start) for startup, period, _kind in due])
+    wanted = [(startup, period, kind) for startup, period, kind in due if (startup.id, period.start) not in reported]
     already = _reminders_sent(dbsession, [(startup.id, period.start) for startup, period, _kind in wanted])
     sent = 0
     for startup, period, kind in wanted:
@@ -365,6 +363,17 @@ def send_reminders(request: Request, now: datetime.datetime) -> int:
         # The founders (and their accounts, joined) are loaded only for a startup reminded.
         sent += _email_founders(request, startup, period, kind)
     return sent
+
+
+def _periods_reported(dbsession: Session, due: Sequence[tuple[int, datetime.date]]) -> set[tuple[int, datetime.date]]:
+    """Which of these (startup, period start) pairs were reported: only the periods due now, not
+    every report ever sent (the task runs hourly)."""
+    if not due:
+        return set()
+    rows = dbsession.execute(select(KpiReport.startup_id, KpiReport.period_start).where(
+        KpiReport.startup_id.in_({startup_id for startup_id, _start in due}),
+        KpiReport.period_start.in_({start for _startup_id, start in due})))
+    return {(startup_id, start) for startup_id, start in rows}
 
 
 def _reminders_sent(dbsession: Session, wanted: Sequence[tuple[int, datetime.date]]) -> set[ReminderKey]:
@@ -513,14 +522,8 @@ def cohort_reports(dbsession: Session, cohort: Cohort) -> list[KpiReport]:
         .options(selectinload(KpiReport.funding)).order_by(KpiReport.period_start)))
 
 
-def cohort_dashboard(dbsession: Session, cohort: Cohort, startups: list[Startup] | None = None,
-                     reports: dict[int, dict[datetime.date, KpiReport]] | None = None) -> CohortDashboard:
-    """The cohort's figures; `startups` (cohort_startups) and `reports` (reports_of them) are
-    loaded unless given."""
-    if startups is None:
-        startups = cohort_startups(dbsession, cohort)
-    if reports is None:
-        reports = reports_of(dbsession, [startup.id for startup in startups])
+def cohort_dashboard(startups: list[Startup], reports: dict[int, dict[datetime.date, KpiReport]]) -> CohortDashboard:
+    """The figures of a cohort's startups (cohort_startups) from their reports (reports_of)."""
     latest = []
     for startup in startups:
         mine = list(reports[startup.id].values())

@@ -17,6 +17,7 @@ from dimoskopio.i18n import _
 from dimoskopio.security import Permission
 from dimoskopio.web import object_or_404
 from events.charts import CHART_OPTIONS, svg_response, whole_number_ticks
+from events.services import parse_day
 from incubator import kpi_services
 from incubator.forms import local_today
 from incubator.kpi_forms import EMPTY_FUNDING_ROWS, KpiReportForm
@@ -52,7 +53,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("admin.incubator.startup_kpi_chart",
                      "/admin/incubator/startups/{id:\\d+}/kpis/{chart:employees|funding|customers}.svg")
     config.include("incubator.impact_views")
-    config.include("incubator.kpi_seed")
 
 
 # --- founders ---------------------------------------------------------------------------------
@@ -69,10 +69,10 @@ def kpi_reports(request: Request) -> dict[str, Any]:
 
 
 def _requested_start(request: Request) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(request.matchdict["start"])
-    except ValueError:
-        raise HTTPNotFound() from None
+    start = parse_day(request.matchdict["start"])
+    if start is None:
+        raise HTTPNotFound()
+    return start
 
 
 @view_config(route_name="incubator.kpi_report", renderer="incubator/kpis/report.jinja2",
@@ -115,7 +115,7 @@ def cohort_kpis(request: Request) -> dict[str, Any]:
     startups = kpi_services.cohort_startups(request.dbsession, cohort)
     reports = kpi_services.reports_of(request.dbsession, [startup.id for startup in startups])
     late = kpi_services.late_table(request.dbsession, cohort, today, startups=startups, reports=reports)
-    dashboard = kpi_services.cohort_dashboard(request.dbsession, cohort, startups=startups, reports=reports)
+    dashboard = kpi_services.cohort_dashboard(startups, reports)
     return {"cohort": cohort, "late": late, "dashboard": dashboard,
             "quarter_labels": [row.period.label(request.locale_name) for row in dashboard.quarters],
             "period_label": _period_labeller(request), "overdue_after": kpi_services.OVERDUE_AFTER.days,

@@ -7,8 +7,6 @@ Most mentors are listed on /mentors; one in seven is not. Startups of every coho
 withdrew or closed get one to three mentors, chosen mostly among those matching their needs.
 Sessions of past cohorts were held during their cohort; those of the current cohort were held
 since it started, and its mentors have open and booked times in the coming weeks.
-
-What later seeders find in `ctx.shared`: ``"mentors"`` (the profiles) and ``"mentor_sessions"``.
 """
 
 import datetime
@@ -92,25 +90,22 @@ SKIPPED_STATUSES = (StartupStatus.WITHDRAWN, StartupStatus.CLOSED, StartupStatus
 
 
 def seed_mentoring(ctx: SeedContext) -> None:
-    tz = ctx.registry["timezone"] if ctx.registry is not None else ZoneInfo("Europe/Athens")
+    tz = ctx.registry["timezone"]
     mentors = [_profile(ctx, user, index) for index, user in enumerate(ctx.shared["users"][Role.MENTOR])]
     ctx.dbsession.add_all(mentors)
     for startup in ctx.shared["startups"]:
         _add_needs(ctx, startup)
     booked_times: dict[int, set[datetime.datetime]] = {}
-    sessions: list[MentorSession] = []
     current = ctx.shared["cohorts"][-1]
     for startup in ctx.shared["startups"]:
         if startup.status in SKIPPED_STATUSES or not mentors:
             continue
         for mentor in _mentors_for(ctx, startup, mentors):
             ctx.dbsession.add(MentorAssignment(mentor=mentor, startup=startup))
-            sessions += _past_sessions(ctx, tz, mentor, startup, booked_times)
+            _past_sessions(ctx, tz, mentor, startup, booked_times)
             if startup.cohort is current:
-                sessions += _future_times(ctx, tz, mentor, startup, booked_times)
+                _future_times(ctx, tz, mentor, startup, booked_times)
     ctx.dbsession.flush()
-    ctx.shared["mentors"] = mentors
-    ctx.shared["mentor_sessions"] = sessions
 
 
 def _profile(ctx: SeedContext, user: User, index: int) -> MentorProfile:
@@ -186,14 +181,11 @@ def _founder(ctx: SeedContext, startup: Startup) -> User | None:
 
 
 def _past_sessions(ctx: SeedContext, tz: ZoneInfo, mentor: MentorProfile, startup: Startup,
-                   taken: dict[int, set[datetime.datetime]]) -> list[MentorSession]:
+                   taken: dict[int, set[datetime.datetime]]) -> None:
     """Sessions held during the startup's cohort (up to yesterday), with notes and minutes; one in
     six was cancelled by the startup instead."""
     cohort = startup.cohort
-    if cohort is None:
-        return []
     last = min(cohort.ends_on, ctx.today - datetime.timedelta(days=1))
-    sessions = []
     for _index in range(ctx.rng.randint(2, 5)):
         starts_at = _free_time(ctx, tz, mentor, cohort.starts_on, last, taken)
         if starts_at is None:
@@ -214,14 +206,11 @@ def _past_sessions(ctx: SeedContext, tz: ZoneInfo, mentor: MentorProfile, startu
             length = int((slot.ends_at - slot.starts_at).total_seconds() // 60)
             session.minutes_logged = length + ctx.rng.choice((-15, 0, 0, 0, 15))
         ctx.dbsession.add(session)
-        sessions.append(session)
-    return sessions
 
 
 def _future_times(ctx: SeedContext, tz: ZoneInfo, mentor: MentorProfile, startup: Startup,
-                  taken: dict[int, set[datetime.datetime]]) -> list[MentorSession]:
+                  taken: dict[int, set[datetime.datetime]]) -> None:
     """Open times in the next four weeks; about a third of them booked by the startup."""
-    sessions = []
     for _index in range(ctx.rng.randint(2, 4)):
         starts_at = _free_time(ctx, tz, mentor, ctx.today + datetime.timedelta(days=1),
                                ctx.today + datetime.timedelta(days=28), taken)
@@ -235,8 +224,6 @@ def _future_times(ctx: SeedContext, tz: ZoneInfo, mentor: MentorProfile, startup
                                     topic=ctx.rng.choice(TOPICS), status=MentorSessionStatus.BOOKED,
                                     booked_at=slot.created_at)
             ctx.dbsession.add(session)
-            sessions.append(session)
-    return sessions
 
 
 def includeme(config: Configurator) -> None:

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from icalendar import Event as CalendarEvent
 from icalendar import vCalAddress, vText
@@ -27,7 +26,7 @@ from dimoskopio.db import fold_text, folded, lock_row, utcnow
 from dimoskopio.i18n import LANGUAGE_LABELS, _, centre_name, localizer_for
 from dimoskopio.mail.services import send_email
 from dimoskopio.rules import Refused
-from events.calendar import add_timezone, calendar_of, serialize
+from events.calendar import add_timezone, calendar_of, serialize, uid_host
 from events.services import unique_slug
 from incubator.models import (
     SESSION_MODE_LABELS,
@@ -134,7 +133,8 @@ class DirectoryFilters:
 
 
 def _listed() -> Select[Any]:
-    return select(MentorProfile).join(MentorProfile.user).where(
+    # The account is joined to filter and sort by: loaded from that join, not joined again.
+    return select(MentorProfile).join(MentorProfile.user).options(contains_eager(MentorProfile.user)).where(
         MentorProfile.in_directory.is_(True), User.role == Role.MENTOR)
 
 
@@ -193,7 +193,7 @@ def rank_mentors(dbsession: Session, startup: Startup) -> list[Match]:
     assigned = set(dbsession.scalars(select(MentorAssignment.mentor_id).where(
         MentorAssignment.startup_id == startup.id)))
     mentors = dbsession.scalars(select(MentorProfile).join(MentorProfile.user).where(User.role == Role.MENTOR)
-                                .options(selectinload(MentorProfile.expertise)))
+                                .options(contains_eager(MentorProfile.user), selectinload(MentorProfile.expertise)))
     matches = []
     for mentor in mentors:
         shared = [needs[key] for key in dict.fromkeys(tag_key(row.tag) for row in mentor.expertise) if key in needs]
@@ -227,7 +227,7 @@ def unassign(dbsession: Session, assignment: MentorAssignment) -> None:
 def mentor_assignments(dbsession: Session, mentor: MentorProfile) -> list[MentorAssignment]:
     return list(dbsession.scalars(
         select(MentorAssignment).join(MentorAssignment.startup).where(MentorAssignment.mentor_id == mentor.id)
-        .options(selectinload(MentorAssignment.startup).selectinload(Startup.cohort)).order_by(Startup.name)))
+        .options(contains_eager(MentorAssignment.startup).selectinload(Startup.cohort)).order_by(Startup.name)))
 
 
 def startup_assignments(dbsession: Session, startup: Startup) -> list[MentorAssignment]:
@@ -255,6 +255,7 @@ def cohort_mentors(dbsession: Session, cohort: Cohort) -> list[CohortMentor]:
     rows = dbsession.execute(
         select(MentorProfile, Startup).join(MentorAssignment, MentorAssignment.mentor_id == MentorProfile.id)
         .join(Startup, Startup.id == MentorAssignment.startup_id).join(MentorProfile.user)
+        .options(contains_eager(MentorProfile.user))
         .where(Startup.cohort_id == cohort.id).order_by(User.name, MentorProfile.id, Startup.name))
     found: dict[int, CohortMentor] = {}
     for mentor, startup in rows:
@@ -286,7 +287,7 @@ def mentors_with_counts(dbsession: Session) -> list[MentorSummary]:
               .group_by(OfficeHourSlot.mentor_id).subquery())
     rows = dbsession.execute(
         select(MentorProfile, func.coalesce(assigned.c.startups, 0), func.coalesce(logged.c.minutes, 0))
-        .join(MentorProfile.user)
+        .join(MentorProfile.user).options(contains_eager(MentorProfile.user))
         .outerjoin(assigned, assigned.c.mentor_id == MentorProfile.id)
         .outerjoin(logged, logged.c.mentor_id == MentorProfile.id)
         .order_by(User.name, MentorProfile.id))
@@ -456,14 +457,21 @@ def _cancel(session: MentorSession, by: User, reason: str, now: datetime.datetim
     session.sequence += 1
 
 
+def change_refusal(session: MentorSession, now: datetime.datetime) -> str | None:
+    """Why the booking may no longer be cancelled or moved ("cancelled", "started"), or None."""
+    if session.status != MentorSessionStatus.BOOKED:
+        return "cancelled"
+    if session.slot.starts_at <= now:
+        return "started"
+    return None
+
+
 def cancel(request: Request, session: MentorSession, by: User, reason: str, now: datetime.datetime) -> None:
     """Cancel a booking that has not started; the slot is open again, and both sides are told.
     Decided under the booking's row lock, on what a cancellation or move in flight left."""
     lock_row(request.dbsession, session)
-    if session.status != MentorSessionStatus.BOOKED:
-        raise MentoringRefused("cancelled")
-    if session.slot.starts_at <= now:
-        raise MentoringRefused("started")
+    if refusal := change_refusal(session, now):
+        raise MentoringRefused(refusal)
     _cancel(session, by, reason, now)
     request.dbsession.flush()
     notify(request, session, "session-cancelled")
@@ -488,10 +496,8 @@ def reschedule(request: Request, session: MentorSession, slot_id: int, now: date
         raise MentoringRefused("other-mentor")
     lock_row(request.dbsession, slot)
     lock_row(request.dbsession, session)
-    if session.status != MentorSessionStatus.BOOKED:
-        raise MentoringRefused("cancelled")
-    if session.slot.starts_at <= now:
-        raise MentoringRefused("started")
+    if refusal := change_refusal(session, now):
+        raise MentoringRefused(refusal)
     if slot.id == session.slot_id:
         raise MentoringRefused("other-mentor")
     if assignment_of(request.dbsession, slot.mentor_id, session.startup_id) is None:
@@ -605,8 +611,7 @@ def startup_mentoring(dbsession: Session, startup: Startup) -> StartupMentoring:
 
 def session_uid(request: Request, session: MentorSession) -> str:
     """Stable for the booking's whole life, rescheduled or cancelled."""
-    host = urlsplit(request.registry.settings["dimoskopio.base_url"]).hostname or "dimoskopio"
-    return f"mentor-session-{session.id}@{host}"
+    return f"mentor-session-{session.id}@{uid_host(request)}"
 
 
 def _address(user: User) -> vCalAddress:
@@ -723,8 +728,7 @@ def build_feed(request: Request, mentor: MentorProfile, locale_name: str, now: d
 def split_sessions(sessions: list[MentorSession], now: datetime.datetime) -> tuple[
         list[MentorSession], list[MentorSession]]:
     """Booked sessions still ahead (soonest first), and the held or cancelled rest (latest first)."""
-    ahead = [session for session in sessions
-             if session.status == MentorSessionStatus.BOOKED and session.slot.starts_at > now]
+    ahead = [session for session in sessions if change_refusal(session, now) is None]
     return sorted(ahead, key=lambda session: session.slot.starts_at), [
         session for session in sessions if session not in ahead]
 

@@ -31,7 +31,6 @@ from incubator.models import (
     STARTUP_STATUS_LABELS,
     MentorProfile,
     MentorSession,
-    MentorSessionStatus,
     Startup,
 )
 from incubator.views import DIRECTORY_PER_PAGE, SEARCH_MAX_LENGTH, own_startup_or_404
@@ -243,7 +242,7 @@ def _mentor_session_page(request: Request, session: MentorSession, notes_form: N
     now = utcnow()
     return {"session": session, "notes_form": notes_form, "cancel_form": cancel_form,
             "notes_refusal": mentoring.notes_refusal(session, now),
-            "cancellable": session.status == MentorSessionStatus.BOOKED and session.slot.starts_at > now,
+            "cancellable": mentoring.change_refusal(session, now) is None,
             "mode_labels": SESSION_MODE_LABELS}
 
 
@@ -345,7 +344,7 @@ def _founder_session_page(request: Request, startup: Startup, session: MentorSes
                           cancel_form: CancelForm | None = None,
                           reschedule_form: RescheduleForm | None = None) -> dict[str, Any]:
     now = utcnow()
-    changeable = session.status == MentorSessionStatus.BOOKED and session.slot.starts_at > now
+    changeable = mentoring.change_refusal(session, now) is None
     reschedule_form = reschedule_form or RescheduleForm(request)
     cancel_form = cancel_form or CancelForm(request)
     # The page shows the times to move to only while the session may change, or to show what failed.
@@ -404,7 +403,6 @@ def founder_reschedule(request: Request) -> Any:
 
 
 def includeme(config: Configurator) -> None:
-    config.include("incubator.mentor_seed")
     # Public (`/mentors` is a public contract); the feed's address holds only its secret.
     config.add_route("mentors.directory", "/mentors")
     config.add_route("mentors.feed", "/mentors/feed/{token}.ics")

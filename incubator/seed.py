@@ -21,7 +21,6 @@ What later seeders find in `ctx.shared`: ``"cohorts"`` (oldest first) and ``"sta
 import datetime
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 from pyramid.config import Configurator
@@ -31,6 +30,7 @@ from dimoskopio.accounts.seed import DEMO_PASSWORD, random_person
 from dimoskopio.accounts.services import hash_password
 from dimoskopio.db import utcnow
 from dimoskopio.seed import SeedContext
+from events.certificates import STATIC
 from events.services import slugify
 from incubator import graduation_services
 from incubator.kpi_services import LEFT_STATUSES
@@ -109,7 +109,7 @@ REACHED_SHARE = 0.85
 LATE_SHARE = 0.25
 LOGO_SHARE = 0.5
 LOGO_COLOURS = ("#0b4f6c", "#2a7f62", "#8c3b2e", "#5b3a8c", "#b5651d", "#1f6f8b")
-LOGO_FONT = Path(__file__).resolve().parent.parent / "dimoskopio" / "static" / "fonts" / "DejaVuSans-Bold.ttf"
+LOGO_FONT = STATIC / "fonts" / "DejaVuSans-Bold.ttf"
 
 
 def seed_incubator(ctx: SeedContext) -> None:

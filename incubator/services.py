@@ -287,6 +287,14 @@ def status_date_refusal(startup: Startup | None, status: StartupStatus, since: d
     return "before-previous" if since < latest else None
 
 
+def change_status(startup: Startup, status: StartupStatus, on: datetime.date) -> None:
+    """The startup's status from this day: a new startup, or a new status, is a step of its
+    timeline, so that the timeline and the status never disagree."""
+    if startup.id is None or startup.status != status:
+        startup.status_changes.append(StartupStatusChange(status=status, changed_on=on))
+    startup.status = status
+
+
 def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any], today: datetime.date) -> Startup:
     """Store the staff form's values; an empty web address is made from the name (one nobody else
     uses). A new startup, or a new status, becomes a step of the timeline dated `status_since`,
@@ -294,10 +302,7 @@ def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any], t
     for name in ("name", "description", "sector", "website"):
         setattr(startup, name, (values.get(name) or "").strip())
     startup.stage = values["stage"]
-    if startup.id is None or startup.status != values["status"]:
-        startup.status_changes.append(
-            StartupStatusChange(status=values["status"], changed_on=values.get("status_since") or today))
-    startup.status = values["status"]
+    change_status(startup, values["status"], values.get("status_since") or today)
     startup.founded_on = values.get("founded_on")
     startup.in_directory = bool(values.get("in_directory"))
     startup.cohort_id = values.get("cohort_id") or None
@@ -313,9 +318,7 @@ def save_startup(dbsession: Session, startup: Startup, values: dict[str, Any], t
 def incubate(dbsession: Session, startup: Startup, cohort_id: int | None, on: datetime.date) -> Startup:
     """The startup (a new one, or one the centre knows) is incubated in the cohort from this day:
     a step of its timeline unless it already is; its profile, needs, logo and team stay as they are."""
-    if startup.id is None or startup.status != StartupStatus.INCUBATED:
-        startup.status_changes.append(StartupStatusChange(status=StartupStatus.INCUBATED, changed_on=on))
-        startup.status = StartupStatus.INCUBATED
+    change_status(startup, StartupStatus.INCUBATED, on)
     startup.cohort_id = cohort_id
     if not startup.slug:
         startup.slug = unique_slug(dbsession, Startup, startup.name)
